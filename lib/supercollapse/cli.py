@@ -1,0 +1,167 @@
+"""The `supercollapse` command: run and list chapters, build the book, inspect the run store, diagnose ladders."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from . import notebooks, paths
+from .presets import SCALES
+
+
+def _params(pairs, scale):
+    params = dict(pairs or [])
+    if scale is not None:
+        params["scale"] = scale
+    return params
+
+
+def cmd_list(args):
+    rows = []
+    for ch in notebooks.chapters():
+        rows.append({"chapter": ch.name, "path": str(ch.path.relative_to(paths.ROOT)), "parameters": [
+            {"name": p.name, "type": p.type.__name__, "default": p.default, "choices": list(p.choices),
+             "help": p.help} for p in ch.parameters.values()]})
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    for r in rows:
+        print(f"{r['chapter']}  ({r['path']})")
+        for p in r["parameters"]:
+            print(f"    {p['name']:<16} {p['type']:<6} default {p['default']!r:<10} {p['help']}")
+    return 0
+
+
+def cmd_run(args):
+    ch = notebooks.get_chapter(args.chapter)
+    params = ch.validate(_params(args.param, args.scale))
+    out, ran = notebooks.execute(ch, params, force=args.force, progress=not args.quiet)
+    if args.output:
+        import shutil
+
+        shutil.copyfile(out, args.output)
+        out = args.output
+    print(f"{'executed' if ran else 'cached'}: {ch.name} {params} -> {out}")
+    return 0
+
+
+def cmd_build(args):
+    from .site import build
+
+    index = build(scale=args.scale, force=args.force, progress=not args.quiet)
+    print(index)
+    return 0
+
+
+def cmd_runs(args):
+    from . import runs
+
+    if args.action == "list":
+        for store in runs.stores():
+            keys = store.keys()
+            print(f"{store.root}: {len(keys)} runs")
+            for key in keys:
+                c = store.load(key).config
+                print(f"  {key}  {c.task} D={c.D} seed={c.seed} T={c.T} {c.schedule} lr={c.base_lr}")
+        return 0
+    if args.action == "show":
+        if not args.key:
+            raise notebooks.ParameterError("`runs show` needs a KEY (see `supercollapse runs list`)")
+        for store in runs.stores():
+            if store.has(args.key):
+                run = store.load(args.key)
+                print(json.dumps({"key": run.key, "store": str(store.root), "config": run.config.to_dict(),
+                                  "meta": run.meta, "columns": {k: len(v) for k, v in run.curves.items()}},
+                                 indent=1))
+                return 0
+        raise notebooks.ParameterError(f"no stored run with key {args.key!r}; see `supercollapse runs list`")
+    if args.action == "verify":
+        bad = 0
+        for store in runs.stores():
+            problems = store.verify()
+            print(f"{store.root}: {len(store.keys())} entries, {len(problems)} problems")
+            for p in problems:
+                print(f"  {p}")
+            bad += len(problems)
+        return 1 if bad else 0
+    if args.action == "curate":
+        keys = args.key.split(",") if args.key else runs.cache().keys()
+        print(f"copied {len(runs.curate(keys))} runs into {runs.curated().root}")
+        return 0
+    raise AssertionError(args.action)
+
+
+def cmd_ladders(args):
+    from . import presets, runs
+    from .config import run_key
+
+    rows = []
+    for name, lad in presets.ladders().items():
+        for scale in SCALES:
+            try:
+                cfgs = lad.configs(scale)
+            except runs.MissingRuns:
+                continue  # a ladder whose horizons come from runs that are not stored yet
+            stored = sum(any(s.has(run_key(c)) for s in runs.stores()) for c in cfgs)
+            rows.append({"name": name, "task": lad.task, "schedule": lad.schedule, "scale": scale,
+                         "widths": sorted({c.D for c in cfgs}), "seeds": sorted({c.seed for c in cfgs}),
+                         "runs": len(cfgs), "stored": stored, "description": lad.description})
+    if args.json:
+        print(json.dumps(rows, indent=1))
+    else:
+        for r in rows:
+            print(f"{r['name']:<14} {r['scale']:<6} {r['task']:<5} {r['schedule']:<8} widths={r['widths']} "
+                  f"seeds={len(r['seeds'])} stored {r['stored']}/{r['runs']}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="supercollapse", description=__doc__)
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="list the chapters with their parameters")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("run", help="execute one chapter with papermill")
+    p.add_argument("chapter")
+    p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"))
+    p.add_argument("--scale", choices=SCALES)
+    p.add_argument("--force", action="store_true", help="execute even if a cached result exists")
+    p.add_argument("--output", help="also copy the executed notebook here")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("build", help="execute what is stale and render the static site")
+    p.add_argument("--scale", choices=SCALES, default="cpu")
+    p.add_argument("--force", action="store_true", help="re-execute every chapter")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("runs", help="inspect the run store")
+    p.add_argument("action", choices=("list", "show", "verify", "curate"))
+    p.add_argument("key", nargs="?", help="run key (show), or comma-separated keys (curate; default all)")
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("ladders", help="list the book's ladders and how many of their runs are stored")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ladders)
+    return ap
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        return args.func(args)
+    except notebooks.ParameterError as e:
+        print(f"supercollapse: {e}", file=sys.stderr)
+        return 2
+    except (notebooks.ChapterError, ValueError, KeyError) as e:
+        print(f"supercollapse: {e}", file=sys.stderr)
+        return 2 if isinstance(e, (ValueError, KeyError)) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
