@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import paths
 
+_BAR = re.compile(r"\d+%\|")  # a tqdm progress bar
 _CHOICES = re.compile(r"^\s*([\w.-]+(?:\s*\|\s*[\w.-]+)+)")
 
 
@@ -111,7 +112,7 @@ def _code_cells(path: Path) -> list[tuple[list[str], str]]:
     """(tags, source) of each `{code-cell}` in a MyST notebook."""
     import jupytext
 
-    nb = jupytext.read(path)
+    nb = jupytext.read(path, fmt="md:myst")
     return [(c.metadata.get("tags", []), c.source) for c in nb.cells if c.cell_type == "code"]
 
 
@@ -219,12 +220,12 @@ def execute(chapter: Chapter, params: dict, *, force: bool = False, progress: bo
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".tmp-") as tmp:
         src, dst = Path(tmp) / "in.ipynb", Path(tmp) / "out.ipynb"
-        jupytext.write(jupytext.read(chapter.path), src, fmt="ipynb")
+        jupytext.write(jupytext.read(chapter.path, fmt="md:myst"), src, fmt="ipynb")
         env_before = os.environ.get("SUPERCOLLAPSE_PROGRESS")
         os.environ["SUPERCOLLAPSE_PROGRESS"] = "1" if progress else "0"
         try:
             pm.execute_notebook(str(src), str(dst), parameters=params, kernel_name="python3",
-                                cwd=str(chapter.path.parent), progress_bar=progress)
+                                cwd=str(chapter.path.parent), progress_bar=progress, log_output=progress)
         except pm.PapermillExecutionError as e:
             raise ChapterError(f"chapter {chapter.name} failed in cell {e.exec_count}: {e.ename}: {e.evalue}") from None
         finally:
@@ -232,13 +233,13 @@ def execute(chapter: Chapter, params: dict, *, force: bool = False, progress: bo
                 os.environ.pop("SUPERCOLLAPSE_PROGRESS", None)
             else:
                 os.environ["SUPERCOLLAPSE_PROGRESS"] = env_before
-        _tag_injected(dst)
+        _tidy(dst)
         os.replace(dst, out)
     return out, True
 
 
-def _tag_injected(path: Path) -> None:
-    """Fold papermill's injected-parameters cell on the page (input hidden behind a toggle)."""
+def _tidy(path: Path) -> None:
+    """Fold papermill's injected-parameters cell, and drop progress bars (they went to the terminal)."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
@@ -246,4 +247,7 @@ def _tag_injected(path: Path) -> None:
         tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags and "hide-input" not in tags:
             cell.metadata["tags"] = tags + ["hide-input"]
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs
+                            if not (o.output_type == "stream" and o.name == "stderr" and _BAR.search(o.text))]
     nbformat.write(nb, path)

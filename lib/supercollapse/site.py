@@ -31,23 +31,23 @@ def execute_all(scale: str, *, force: bool = False, progress: bool = True) -> di
     return out
 
 
-def stage(executed: dict[str, Path]) -> Path:
-    """Mirror the book into `_build/stage`, with executed notebooks in place of the chapters' sources."""
+def stage(executed: dict[str, Path], stage_dir: Path = STAGE) -> Path:
+    """Mirror the book into `stage_dir`, with executed notebooks in place of the chapters' sources."""
     wanted = {}
     for f in ("_config.yml", "_toc.yml"):
-        wanted[STAGE / f] = paths.ROOT / f
+        wanted[stage_dir / f] = paths.ROOT / f
     plots.vendor_assets()
     for src in paths.BOOK.rglob("*"):
         if src.is_file() and src.stem not in executed and "__pycache__" not in src.parts:
-            wanted[STAGE / src.relative_to(paths.ROOT)] = src
+            wanted[stage_dir / src.relative_to(paths.ROOT)] = src
     for name, nb in executed.items():
-        wanted[STAGE / "book" / f"{name}.ipynb"] = nb
+        wanted[stage_dir / "book" / f"{name}.ipynb"] = nb
     for dst, src in wanted.items():
         _sync(src, dst)
-    for old in list((STAGE / "book").rglob("*")):  # chapters removed since the last build
+    for old in list((stage_dir / "book").rglob("*")):  # chapters removed since the last build
         if old.is_file() and old not in wanted:
             old.unlink()
-    return STAGE
+    return stage_dir
 
 
 def render(stage_dir: Path = STAGE) -> Path:
@@ -59,5 +59,6 @@ def render(stage_dir: Path = STAGE) -> Path:
     return stage_dir / "_build" / "html" / "index.html"
 
 
-def build(scale: str = "cpu", *, force: bool = False, progress: bool = True) -> Path:
-    return render(stage(execute_all(scale, force=force, progress=progress)))
+def build(scale: str = "cpu", *, force: bool = False, progress: bool = True, stage_dir: Path = STAGE) -> Path:
+    """Execute what is stale, stage, render; returns the site's index.html."""
+    return render(stage(execute_all(scale, force=force, progress=progress), stage_dir))

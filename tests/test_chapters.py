@@ -1,0 +1,18 @@
+"""Every chapter in the table of contents executes at smoke scale through the same papermill path as the CLI."""
+import pytest
+
+from supercollapse import notebooks
+
+
+@pytest.mark.parametrize("chapter", notebooks.chapters(), ids=lambda c: c.name)
+def test_chapter_executes_at_smoke_scale(chapter):
+    params = chapter.validate({"scale": "smoke"}) if "scale" in chapter.parameters else {}
+    path, _ = notebooks.execute(chapter, params, progress=False)
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors
+    text = "".join(str(o.get("data", {}).get("text/markdown", "")) for c in nb.cells if c.cell_type == "code"
+                   for o in c.outputs)
+    assert "Scale: `smoke`" in text  # every page states its scale and run count

@@ -1,0 +1,80 @@
+import subprocess
+import sys
+
+import pytest
+
+from supercollapse import notebooks
+
+
+def write_chapter(tmp_path, params_src):
+    path = tmp_path / "99_demo.md"
+    path.write_text(
+        "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n"
+        "kernelspec:\n  display_name: Python 3\n  language: python\n  name: python3\n---\n# Demo\n\n"
+        f"```{{code-cell}} ipython3\n:tags: [parameters]\n{params_src}\n```\n\n"
+        "```{code-cell} ipython3\nfrom supercollapse import theory\n```\n")
+    return notebooks.Chapter(path.stem, path)
+
+
+PARAMS = ('scale = "cpu"  # smoke | cpu | gpu: sizes\nallow_train = True  # train missing runs\n'
+          'gamma_factor = 1.0  # multiplies gamma*\nseeds = 3  # number of seeds\npublished_logs = ""  # a path')
+
+
+def test_parameters_cell_is_parsed(tmp_path):
+    ch = write_chapter(tmp_path, PARAMS)
+    p = ch.parameters
+    assert list(p) == ["scale", "allow_train", "gamma_factor", "seeds", "published_logs"]
+    assert p["scale"].choices == ("smoke", "cpu", "gpu") and p["published_logs"].choices == ()
+    assert (p["allow_train"].type, p["gamma_factor"].type, p["seeds"].type) == (bool, float, int)
+
+
+def test_validation_converts_and_rejects(tmp_path):
+    ch = write_chapter(tmp_path, PARAMS)
+    assert ch.validate({"scale": "smoke", "allow_train": "false", "gamma_factor": "1.1", "seeds": "5"}) == {
+        "scale": "smoke", "allow_train": False, "gamma_factor": 1.1, "seeds": 5}
+    with pytest.raises(notebooks.ParameterError, match=r"unknown parameter 'nonsense'.*valid: scale \(str\)"):
+        ch.validate({"nonsense": "1"})
+    with pytest.raises(notebooks.ParameterError, match="valid: smoke, cpu, gpu"):
+        ch.validate({"scale": "huge"})
+    with pytest.raises(notebooks.ParameterError, match=r"valid: a number \(int\)"):
+        ch.validate({"seeds": "three"})
+    with pytest.raises(notebooks.ParameterError, match="valid: true or false"):
+        ch.validate({"allow_train": "maybe"})
+
+
+def test_cache_key_tracks_parameters_and_only_imported_library_code(tmp_path):
+    ch = write_chapter(tmp_path, PARAMS)
+    assert notebooks.cache_key(ch, {"scale": "smoke"}) != notebooks.cache_key(ch, {"scale": "cpu"})
+    assert notebooks.cache_key(ch, {}) == notebooks.cache_key(ch, {})
+    names = {f.name for f in notebooks.library_closure("from supercollapse import runs, plots")}
+    assert {"runs.py", "config.py", "paths.py", "plots.py", "train.py"} <= names  # lazy imports count
+    assert "theory.py" not in names
+    assert "train.py" not in {f.name for f in notebooks.library_closure("import supercollapse.config")}
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "supercollapse", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.mark.parametrize("args, message", [
+    (("run", "first_ladder", "-p", "nonsense", "1"), "unknown parameter 'nonsense'"),
+    (("run", "first_ladder", "-p", "scale", "huge"), "valid: smoke, cpu, gpu"),
+    (("run", "no_such_chapter"), "unknown chapter 'no_such_chapter'; valid:"),
+])
+def test_cli_bad_input_exits_2_with_one_line(args, message):
+    r = cli(*args)
+    assert r.returncode == 2
+    assert message in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_cli_list_json():
+    import json
+
+    r = cli("list", "--json")
+    assert r.returncode == 0
+    chapters = json.loads(r.stdout)
+    first = next(c for c in chapters if c["chapter"] == "01_first_ladder")
+    assert {"name": "scale", "type": "str", "default": "cpu", "choices": ["smoke", "cpu", "gpu"]}.items() <= \
+        first["parameters"][0].items()
