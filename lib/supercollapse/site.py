@@ -56,7 +56,23 @@ def render(stage_dir: Path = STAGE) -> Path:
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode:
         raise notebooks.ChapterError(f"jupyter-book build failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
-    return stage_dir / "_build" / "html" / "index.html"
+    html = stage_dir / "_build" / "html"
+    for page in html.rglob("*.html"):
+        _drop_duplicate_inline_scripts(page)
+    return html / "index.html"
+
+
+def _drop_duplicate_inline_scripts(page: Path) -> None:
+    """Jupyter Book 1.0.4 (sphinx-thebe) writes its `const THEBE_JS_URL` script twice: a console error."""
+    seen, out = set(), []
+    for line in page.read_text().splitlines(keepends=True):
+        s = line.strip()
+        if s.startswith("<script>") and s.endswith("</script>"):
+            if s in seen:
+                continue
+            seen.add(s)
+        out.append(line)
+    page.write_text("".join(out))
 
 
 def build(scale: str = "cpu", *, force: bool = False, progress: bool = True, stage_dir: Path = STAGE) -> Path:

@@ -1,0 +1,184 @@
+"""Sum-of-power-laws losses and why compute-optimal training collapses them ([Q] Sec. 4, Fig. 5; SPEC §10).
+
+L(t, p) = L0 + Σ_i a_i · t^(−mu_i) · p^(−nu_i), with t the training horizon and p the model size. Compute is
+C = k·p·t (k = 6 for transformers); the compute-optimal allocation does not depend on k.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .fits import PowerLawFit, fit_power_law
+
+_GOLDEN = (np.sqrt(5.0) - 1) / 2
+
+
+@dataclass(frozen=True)
+class PowerLawSum:
+    """L(t, p) = L0 + Σ_i a_i t^(−mu_i) p^(−nu_i) ([Q] Eq. 4 and its multi-term generalization)."""
+
+    a: tuple[float, ...]
+    mu: tuple[float, ...]
+    nu: tuple[float, ...]
+    L0: float = 0.0
+
+    def __post_init__(self):
+        for name in ("a", "mu", "nu"):
+            object.__setattr__(self, name, tuple(float(v) for v in np.atleast_1d(getattr(self, name))))
+        if not len(self.a) == len(self.mu) == len(self.nu) >= 1:
+            raise ValueError(f"a, mu, nu need the same number (>= 1) of terms, got {len(self.a)}, {len(self.mu)}, "
+                             f"{len(self.nu)}")
+        if min(self.a) <= 0 or min(self.mu) < 0 or min(self.nu) < 0:
+            raise ValueError("every coefficient a_i must be > 0 and every exponent mu_i, nu_i >= 0")
+        if max(self.mu) == 0 or max(self.nu) == 0:
+            # Without a term that decays in t (in p) the compute-optimal horizon is infinite (zero).
+            raise ValueError("at least one term must decay with t (mu_i > 0) and one with p (nu_i > 0)")
+
+    @property
+    def terms(self) -> int:
+        return len(self.a)
+
+    def reducible(self, t, p) -> np.ndarray:
+        """L − L0 at horizon t and size p (broadcasting)."""
+        logt, logp = np.log(np.asarray(t, dtype=float)), np.log(np.asarray(p, dtype=float))
+        return sum(a * np.exp(-mu * logt - nu * logp) for a, mu, nu in zip(self.a, self.mu, self.nu))
+
+    def loss(self, t, p) -> np.ndarray:
+        """L(t, p)."""
+        return self.L0 + self.reducible(t, p)
+
+
+def two_term(mu: float, nu: float, L0: float = 0.0) -> PowerLawSum:
+    """L = L0 + t^(−mu) + p^(−nu), the law of [Q] Sec. 4.1."""
+    return PowerLawSum(a=(1.0, 1.0), mu=(mu, 0.0), nu=(0.0, nu), L0=L0)
+
+
+def phase_two(L0: float = 0.0) -> PowerLawSum:
+    """[Q] Fig. 5b's three-term "phase II" law: p^(−1.2) + t^(−31/30) + t^(−1/6)·p^(−1), gamma* = 15/13."""
+    return PowerLawSum(a=(1.0, 1.0, 1.0), mu=(0.0, 31 / 30, 1 / 6), nu=(1.2, 0.0, 1.0), L0=L0)
+
+
+def gamma_star_two_term(mu: float, nu: float) -> float:
+    """Closed form for two terms: t*(p) ∝ p^(nu/mu) ([Q] Sec. 4.1)."""
+    return nu / mu
+
+
+def collapse_curve_two_term(x, mu: float, nu: float) -> np.ndarray:
+    """Exact collapsed curve of the two-term law at gamma*: (r·x^(−mu) + 1)/(r + 1), r = nu/mu ([Q] Eq. 5)."""
+    r = nu / mu
+    return (r * np.asarray(x, dtype=float) ** (-mu) + 1) / (r + 1)
+
+
+@dataclass(frozen=True, eq=False)
+class Frontier:
+    """The compute-optimal size p*, horizon t* and loss L* at each compute C = k·p·t."""
+
+    C: np.ndarray
+    p: np.ndarray
+    t: np.ndarray
+    loss: np.ndarray
+
+
+def _argmin_logp(law: PowerLawSum, logC: np.ndarray, k: float, iters: int = 160) -> np.ndarray:
+    """log p minimizing L(C/(k p), p) at each log C: golden section, vectorized over C."""
+    # L is convex in (log t, log p) (a sum of exponentials of linear forms), hence unimodal on the line
+    # log t + log p = log(C/k): golden section converges to the unique minimizer.
+    s = logC - np.log(k)
+    lo, hi = np.minimum(s, 0.0) - 60.0, np.maximum(s, 0.0) + 60.0
+
+    def f(u):
+        return law.reducible(np.exp(s - u), np.exp(u))
+
+    c, d = hi - _GOLDEN * (hi - lo), lo + _GOLDEN * (hi - lo)
+    fc, fd = f(c), f(d)
+    for _ in range(iters):
+        left = fc < fd  # the minimum lies in [lo, d]
+        hi, lo = np.where(left, d, hi), np.where(left, lo, c)
+        c, d = hi - _GOLDEN * (hi - lo), lo + _GOLDEN * (hi - lo)
+        fc, fd = f(c), f(d)
+    return (lo + hi) / 2
+
+
+def frontier(law: PowerLawSum, C, k: float = 6.0) -> Frontier:
+    """Compute-optimal (p*, t*, L*) at each compute C = k·p·t, by minimizing L over log p at fixed C."""
+    C = np.asarray(C, dtype=float)
+    logp = _argmin_logp(law, np.log(C), k)
+    p = np.exp(logp)
+    t = C / (k * p)
+    return Frontier(C=C, p=p, t=t, loss=law.loss(t, p))
+
+
+def optimal_horizon(law: PowerLawSum, p, k: float = 6.0, iters: int = 80) -> np.ndarray:
+    """t*(p): the horizon at which size p is compute-optimal, i.e. p*(C) = p on the frontier (bisection in log C)."""
+    logp = np.log(np.asarray(p, dtype=float))
+    # p*(C) increases with C: bisect log C over horizons t in [e^-60, e^60] at this p.
+    lo = np.log(k) + logp - 60.0
+    hi = np.log(k) + logp + 60.0
+    if not ((_argmin_logp(law, lo, k) < logp).all() and (_argmin_logp(law, hi, k) > logp).all()):
+        raise ValueError("the compute-optimal horizon lies outside t in [e^-60, e^60]; check the law's exponents")
+    for _ in range(iters):
+        mid = (lo + hi) / 2
+        below = _argmin_logp(law, mid, k) < logp
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    return np.exp((lo + hi) / 2) / (k * np.exp(logp))
+
+
+def gamma_star(law: PowerLawSum, p, k: float = 6.0) -> PowerLawFit:
+    """Fitted data exponent: least squares of log t*(p) against log p over the sizes p."""
+    p = np.asarray(p, dtype=float)
+    return fit_power_law(p, optimal_horizon(law, p, k))
+
+
+def horizons(law: PowerLawSum, p, gamma: float, p_ref: float | None = None, k: float = 6.0) -> np.ndarray:
+    """Horizons t(p) = t*(p_ref)·(p/p_ref)^gamma: exponent gamma, compute-optimal at p_ref (default: middle p)."""
+    p = np.asarray(p, dtype=float)
+    p_ref = float(np.exp(np.mean(np.log(p)))) if p_ref is None else float(p_ref)
+    return optimal_horizon(law, p_ref, k) * (p / p_ref) ** gamma
+
+
+@dataclass(frozen=True, eq=False)
+class CollapseFamily:
+    """A ladder of sizes p trained to horizons t(p) ∝ p^gamma, its curves normalized at the end of training."""
+
+    p: np.ndarray  # (n_p,)
+    gamma: float
+    horizon: np.ndarray  # (n_p,) t(p)
+    x: np.ndarray  # (n_x,) t / t(p) = C / C(p)
+    loss: np.ndarray  # (n_p, n_x) L(x·t(p), p)
+    offset: float  # what was subtracted before normalizing (L0, or another L̂)
+    ell: np.ndarray  # (n_p, n_x) (L − offset) / (L_final − offset)
+    deviation: np.ndarray  # (n_x,) Δ(x) = std_p ℓ / mean_p ℓ
+
+    @property
+    def max_deviation(self) -> float:
+        """max over x of Δ(x)."""
+        return float(np.max(self.deviation))
+
+
+def collapse_deviation(ell) -> np.ndarray:
+    """Δ(x) = std / mean over curves (axis 0) of ℓ(x), ddof 0 (SPEC §8)."""
+    ell = np.asarray(ell, dtype=float)
+    return ell.std(axis=0) / ell.mean(axis=0)
+
+
+def collapse_family(law: PowerLawSum, p, gamma: float, x, *, p_ref: float | None = None,
+                    offset: float | None = None, k: float = 6.0) -> CollapseFamily:
+    """Loss curves L(x·t(p), p) for t(p) ∝ p^gamma, normalized by each curve's final L − offset."""
+    p, x = np.asarray(p, dtype=float), np.asarray(x, dtype=float)
+    T = horizons(law, p, gamma, p_ref, k)
+    L = law.loss(x[None, :] * T[:, None], p[:, None])
+    offset = law.L0 if offset is None else float(offset)
+    final = law.loss(T, p)
+    if (final <= offset).any():
+        raise ValueError(f"the offset {offset:g} is not below every final loss (smallest {final.min():g})")
+    ell = (L - offset) / (final - offset)[:, None]
+    return CollapseFamily(p=p, gamma=float(gamma), horizon=T, x=x, loss=L, offset=offset, ell=ell,
+                          deviation=collapse_deviation(ell))
+
+
+def offset_study(law: PowerLawSum, p, gamma: float, x, fractions=(-0.5, 0.0, 0.5), **kw) -> tuple[CollapseFamily, ...]:
+    """Collapse with L0 replaced by L̂ = L0 + f·(L_best − L0) for each f (SPEC §8 offsets; [Q] Fig. 2)."""
+    base = collapse_family(law, p, gamma, x, **kw)
+    gap = float(base.loss[:, -1].min()) - law.L0  # the best (largest) model's final reducible loss
+    return tuple(collapse_family(law, p, gamma, x, offset=law.L0 + f * gap, **kw) for f in fractions)
