@@ -7,6 +7,7 @@ import logging
 import sys
 
 from . import notebooks, paths
+from .runs import MissingRuns
 from .presets import SCALES
 
 
@@ -116,6 +117,23 @@ def cmd_ladders(args):
     return 0
 
 
+def cmd_diagnose(args):
+    from . import diagnose
+
+    if bool(args.file) == bool(args.ladder):
+        raise notebooks.ParameterError("give either FILE or --ladder NAME (see `supercollapse ladders`)")
+    if args.ladder:
+        from . import presets, runs
+
+        stored = runs.load_or_train(presets.ladder(args.ladder, args.scale), allow_train=False, progress=False)
+        frame = presets.ladder_frame(args.ladder, stored)
+    else:
+        frame = diagnose.read_ladder(args.file)
+    report = diagnose.diagnose(frame, L0=args.L0, window=args.window)
+    print(report.to_json() if args.json else report.to_table())
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="supercollapse", description=__doc__)
     sub = ap.add_subparsers(dest="command", required=True)
@@ -144,6 +162,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("key", nargs="?", help="run key (show), or comma-separated keys (curate; default all)")
     p.set_defaults(func=cmd_runs)
 
+    p = sub.add_parser(
+        "diagnose", help="does a ladder of loss curves collapse, or supercollapse?",
+        description="Analyse a ladder: a long-format CSV or Parquet file (columns: P or D, seed, compute or "
+                    "tokens, loss; one row per evaluation), an authors'-format pandas pickle (.pkl/.pickle: "
+                    "unpickling runs code from the file, so only name files you trust), or --ladder NAME "
+                    "from the book's run store.")
+    p.add_argument("file", nargs="?")
+    p.add_argument("--ladder", help="a ladder of the book (see `supercollapse ladders`)")
+    p.add_argument("--scale", choices=SCALES, default="cpu", help="with --ladder: which scale's runs")
+    p.add_argument("--L0", default="auto", help="'auto' (fit L = a C^-b + L0) or a number")
+    p.add_argument("--window", nargs=2, type=float, default=(0.5, 0.95), metavar=("START", "END"))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_diagnose)
+
     p = sub.add_parser("ladders", help="list the book's ladders and how many of their runs are stored")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ladders)
@@ -158,9 +190,12 @@ def main(argv=None) -> int:
     except notebooks.ParameterError as e:
         print(f"supercollapse: {e}", file=sys.stderr)
         return 2
-    except (notebooks.ChapterError, ValueError, KeyError) as e:
+    except (ValueError, KeyError) as e:  # bad input: config values, files, ladders (DiagnoseError too)
         print(f"supercollapse: {e}", file=sys.stderr)
-        return 2 if isinstance(e, (ValueError, KeyError)) else 1
+        return 2
+    except (notebooks.ChapterError, MissingRuns) as e:
+        print(f"supercollapse: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

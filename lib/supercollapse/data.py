@@ -61,10 +61,8 @@ def fourier_modes(data_seed: int) -> dict[str, np.ndarray]:
     k, w, phi = raw_modes(data_seed)
     a = np.where(phi == 0, np.sqrt(2) * w, 0.0)  # cos(t + pi/2) = -sin(t)
     b = np.where(phi == 0, 0.0, -np.sqrt(2) * w)
-    nonzero = k != 0
-    first = nonzero[np.arange(len(k)), np.argmax(nonzero, axis=1)] * np.sign(k[np.arange(len(k)), np.argmax(nonzero, axis=1)])
-    sign = np.where(first < 0, -1, 1)
-    zero = ~nonzero.any(axis=1)
+    lead = k[np.arange(len(k)), np.argmax(k != 0, axis=1)]  # first nonzero component, 0 when k = 0
+    sign, zero = np.where(lead < 0, -1, 1), lead == 0
     uniq, inv = np.unique(k[~zero] * sign[~zero, None], axis=0, return_inverse=True)
     A = np.bincount(inv, a[~zero], len(uniq))
     Bs = np.bincount(inv, (sign * b)[~zero], len(uniq))
@@ -105,6 +103,19 @@ def online_examples(data_seed: int, split: str, start: int, n: int) -> np.ndarra
     return out[start - blocks[0] * BLOCK:][:n]
 
 
+def atomic_write(path: Path, write) -> None:
+    """Write a file through a temporary file in the same folder and a rename, so readers never see half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
 class ExamplePool:
     """The fixed example stream of one data seed and split, stored once as memory-mapped shards of SHARD rows."""
 
@@ -126,8 +137,7 @@ class ExamplePool:
         missing = [s for s in range(-(-n // SHARD)) if not self._path(s).exists()]
         if not missing:
             return
-        self.dir.mkdir(parents=True, exist_ok=True)
-        (self.dir / "spec.json").write_text(json.dumps(self.spec, indent=1))
+        atomic_write(self.dir / "spec.json", lambda f: f.write(json.dumps(self.spec, indent=1).encode()))
         modes, key = fourier_modes(self.data_seed), _keys(self.data_seed)[self.split]
         with tqdm(total=len(missing) * SHARD, desc=f"example pool ({self.split})", unit="ex", unit_scale=True,
                   disable=not progress, leave=False) as bar:
@@ -136,10 +146,7 @@ class ExamplePool:
                 for b in range(s * SHARD // BLOCK, (s + 1) * SHARD // BLOCK):
                     rows.append(np.asarray(_block(modes, key, b)))
                     bar.update(BLOCK)
-                fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")
-                with os.fdopen(fd, "wb") as f:
-                    np.save(f, np.concatenate(rows))
-                os.replace(tmp, self._path(s))
+                atomic_write(self._path(s), lambda f: np.save(f, np.concatenate(rows)))
 
     def read(self, start: int, n: int) -> np.ndarray:
         """Examples [start, start + n) as a (n, 9) float32 array (columns 0-7 inputs, 8 target)."""
@@ -173,12 +180,24 @@ class TokenStream:
         return self.tokens[: self.n_rows * self.L].reshape(self.n_rows, self.L)[idx]
 
 
-def train_batches(cfg: RunConfig, step: int, n: int):
-    """Batches of steps [step, step + n): MLP (x (n, B, 8), y (n, B)); tokens (n, B, L) uint8."""
+def train_stream(cfg: RunConfig):
+    """``batches(step, n)``: the batches of steps [step, step + n), MLP (x (n, B, 8), y (n, B)), tokens (n, B, L)."""
     if cfg.task == "mlp":
-        ex = ExamplePool(cfg.data_seed, "train").read(step * cfg.B, n * cfg.B).reshape(n, cfg.B, DIM + 1)
-        return ex[..., :DIM], ex[..., DIM]
-    return TokenStream(dataset_dir(cfg.dataset) / "train.bin", cfg.L).rows(step * cfg.B, n * cfg.B).reshape(n, cfg.B, cfg.L)
+        pool = ExamplePool(cfg.data_seed, "train")
+
+        def batches(step: int, n: int):
+            ex = pool.read(step * cfg.B, n * cfg.B).reshape(n, cfg.B, DIM + 1)
+            return ex[..., :DIM], ex[..., DIM]
+        return batches
+    stream = TokenStream(dataset_dir(cfg.dataset) / "train.bin", cfg.L)
+    return lambda step, n: stream.rows(step * cfg.B, n * cfg.B).reshape(n, cfg.B, cfg.L)
+
+
+def prepare(cfg: RunConfig, progress: bool = True) -> None:
+    """Build the pool shards a run reads (batches of steps 0..steps, and the test set); a no-op once built."""
+    if cfg.task == "mlp":
+        ExamplePool(cfg.data_seed, "train").ensure((cfg.steps + 1) * cfg.B, progress)
+        ExamplePool(cfg.data_seed, "test").ensure(cfg.eval_size, progress)
 
 
 def test_set(cfg: RunConfig):

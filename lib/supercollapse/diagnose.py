@@ -162,9 +162,12 @@ def diagnose(frame: pd.DataFrame, L0: float | str = "auto", window=collapse.WIND
             raise DiagnoseError(f"L0 must be 'auto' or a number, got {L0!r}") from None
     try:
         frame = frames.validate(frame, min_sizes=2, min_seeds=2)
-        result = collapse.analyze(frame, L0, window=window)
     except ValueError as e:
         raise DiagnoseError(f"{e}; valid input has {COLUMNS}, at least 2 sizes and 2 seeds per size") from None
+    try:
+        result = collapse.analyze(frame, L0, window=window)
+    except ValueError as e:  # L0 not below a final loss, too few sizes to fit L0
+        raise DiagnoseError(str(e)) from None
     if not math.isfinite(result.window_mean_ratio):
         raise DiagnoseError("the noise floor is zero or undefined in the window: are the seeds' curves identical?")
     idx = [int(np.argmin(np.abs(result.x - x))) for x in REPORT_X]

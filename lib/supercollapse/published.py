@@ -9,7 +9,6 @@ Schema (one DataFrame per file, one row per run): `D`, `seed`, `num_params` or `
 """
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +40,7 @@ def _read(path: Path) -> pd.DataFrame:
         raise PublishedLogError(f"{path}: no such file")
     try:
         obj = pd.read_pickle(path)
-    except (pickle.UnpicklingError, EOFError, ImportError, AttributeError, TypeError, ValueError, OSError) as e:
+    except Exception as e:  # unpickling can raise anything; all of it means the file is unreadable
         _fail(path, f"cannot be unpickled ({type(e).__name__}: {e})")
     if not isinstance(obj, pd.DataFrame):
         _fail(path, f"holds a {type(obj).__name__}, not a DataFrame")
@@ -55,16 +54,16 @@ def _read(path: Path) -> pd.DataFrame:
     return obj
 
 
-def _dedup(logs: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Drop rows that repeat an earlier row's width, seed and history exactly; returns (rows, number dropped)."""
+def _dedup(logs: pd.DataFrame) -> list[int]:
+    """Positions of the rows to keep: a row that repeats an earlier row's width, seed and history is dropped."""
     keep, seen = [], {}
     for i, (D, seed, history) in enumerate(zip(logs["D"], logs["seed"], logs["history"])):
         twins = seen.setdefault((D, seed), [])
-        if any(history.equals(h) for h in twins):
+        if isinstance(history, pd.DataFrame) and any(history.equals(h) for h in twins):
             continue
         twins.append(history)
         keep.append(i)
-    return logs.iloc[keep], len(logs) - len(keep)
+    return keep
 
 
 def load_published(path) -> pd.DataFrame:
@@ -76,12 +75,13 @@ def load_published(path) -> pd.DataFrame:
     path = Path(path)
     logs = _read(path)
     notes = []
-    logs, n_dup = _dedup(logs)
-    if n_dup:
-        notes.append(f"dropped {n_dup} duplicated row(s) (same D and seed, identical history)")
+    keep = _dedup(logs)
+    if len(keep) < len(logs):
+        notes.append(f"dropped {len(logs) - len(keep)} duplicated row(s) (same D and seed, identical history)")
     size = "num_params" if "num_params" in logs.columns else "P"
-    parts, mismatched = [], 0
-    for i, (_, row) in enumerate(logs.iterrows()):
+    parts, mismatched, short = [], 0, 0
+    for i in keep:  # i: the row's position in the file, kept in the run id
+        row = logs.iloc[i]
         h = row["history"]
         where = f"row {i} (D={row['D']}, seed={row['seed']})"
         if not isinstance(h, pd.DataFrame):
@@ -103,7 +103,7 @@ def load_published(path) -> pd.DataFrame:
             part[col] = h[col].to_numpy() if col in h.columns else np.nan
         if "tokens" not in h.columns:
             part["tokens"] = part["compute"] * 1e15 / (6 * P)  # compute = 6·P·tokens, in PFLOP
-        part.insert(0, "run", f"{path.stem}/{i}")
+        part.insert(0, "run", f"{path.stem}/{i}/D={row['D']}/seed={row['seed']}")
         part.insert(1, "D", row["D"])
         part.insert(2, "P", P)
         part.insert(3, "seed", row["seed"])
@@ -123,9 +123,12 @@ def load_published(path) -> pd.DataFrame:
         else:
             # Decayed logs end at their horizon: the last evaluation is the normalization point.
             interpolated = float(part["loss"].iloc[-1])
+            short += opt_C > C_last * 1.01
         if not np.isclose(interpolated, opt_L, rtol=1e-2, atol=0):
             mismatched += 1
         parts.append(part)
+    if short:
+        notes.append(f"{short} run(s) end more than 1% before their opt_C; their last evaluation is used")
     if mismatched:
         notes.append(f"{mismatched} run(s) have opt_L more than 1% away from their loss at the normalization point")
     frame = pd.concat(parts, ignore_index=True)

@@ -32,6 +32,11 @@ class Horizon:
         P = np.asarray(P, dtype=float)
         return self.compute(P) * PFLOP / (6 * P)
 
+    def C_final(self, frame: pd.DataFrame) -> dict:
+        """Each run's normalization compute C*(P) in PFLOP, for `frames.truncate` of constant-LR runs."""
+        P = frame.groupby("run", sort=False)["P"].first()
+        return {run: float(self.compute(p)) for run, p in P.items()}
+
 
 def _log_grid(runs: list[frames.Curve], n_grid: int) -> np.ndarray:
     """Log-spaced compute grid from the first positive evaluation of any run to the last of any run."""
@@ -71,7 +76,7 @@ def _fit(grid, winner, sizes):
     return exponent, float(np.exp(-c / exponent)), kept, P
 
 
-def fit_horizon(frame: pd.DataFrame, *, n_grid: int = 256, n_boot: int = 200, seed: int = 0) -> Horizon:
+def fit_horizon(frame: pd.DataFrame, *, n_grid: int = 512, n_boot: int = 200, seed: int = 0) -> Horizon:
     """Fit C*(P) from the Pareto frontier of seed-averaged constant-LR curves; `seed` drives the bootstrap only."""
     frame = frames.validate(frame, min_sizes=3)
     if frames.size_column(frame) != "P":

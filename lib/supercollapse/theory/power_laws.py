@@ -112,11 +112,11 @@ def frontier(law: PowerLawSum, C, k: float = 6.0) -> Frontier:
 def optimal_horizon(law: PowerLawSum, p, k: float = 6.0, iters: int = 80) -> np.ndarray:
     """t*(p): the horizon at which size p is compute-optimal, i.e. p*(C) = p on the frontier (bisection in log C)."""
     logp = np.log(np.asarray(p, dtype=float))
-    # p*(C) increases with C: bisect log C over horizons t in [e^-60, e^60] at this p.
-    lo = np.log(k) + logp - 60.0
-    hi = np.log(k) + logp + 60.0
+    # p*(C) increases with C: bisect log C over horizons log t in ±(60 + 4|log p|) at this p.
+    span = 60.0 + 4 * np.abs(logp)
+    lo, hi = np.log(k) + logp - span, np.log(k) + logp + span
     if not ((_argmin_logp(law, lo, k) < logp).all() and (_argmin_logp(law, hi, k) > logp).all()):
-        raise ValueError("the compute-optimal horizon lies outside t in [e^-60, e^60]; check the law's exponents")
+        raise ValueError("the compute-optimal horizon lies outside log t in ±(60 + 4|log p|); check the exponents")
     for _ in range(iters):
         mid = (lo + hi) / 2
         below = _argmin_logp(law, mid, k) < logp
@@ -167,18 +167,24 @@ def collapse_family(law: PowerLawSum, p, gamma: float, x, *, p_ref: float | None
     """Loss curves L(x·t(p), p) for t(p) ∝ p^gamma, normalized by each curve's final L − offset."""
     p, x = np.asarray(p, dtype=float), np.asarray(x, dtype=float)
     T = horizons(law, p, gamma, p_ref, k)
-    L = law.loss(x[None, :] * T[:, None], p[:, None])
+    R = law.reducible(x[None, :] * T[:, None], p[:, None])
     offset = law.L0 if offset is None else float(offset)
-    final = law.loss(T, p)
-    if (final <= offset).any():
-        raise ValueError(f"the offset {offset:g} is not below every final loss (smallest {final.min():g})")
-    ell = (L - offset) / (final - offset)[:, None]
-    return CollapseFamily(p=p, gamma=float(gamma), horizon=T, x=x, loss=L, offset=offset, ell=ell,
+    shift = law.L0 - offset  # L − offset = R + shift, without the round-off of (L0 + R) − L0 when R << L0
+    final = law.reducible(T, p) + shift
+    if (final <= 0).any():
+        raise ValueError(f"the offset {offset:g} is not below every final loss (smallest {law.L0 + final.min():g})")
+    ell = (R + shift) / final[:, None]
+    return CollapseFamily(p=p, gamma=float(gamma), horizon=T, x=x, loss=law.L0 + R, offset=offset, ell=ell,
                           deviation=collapse_deviation(ell))
+
+
+def gamma_family(law: PowerLawSum, p, gammas, x, **kw) -> tuple[CollapseFamily, ...]:
+    """`collapse_family` for each gamma (e.g. 0.9, 1 and 1.1 times gamma*)."""
+    return tuple(collapse_family(law, p, g, x, **kw) for g in gammas)
 
 
 def offset_study(law: PowerLawSum, p, gamma: float, x, fractions=(-0.5, 0.0, 0.5), **kw) -> tuple[CollapseFamily, ...]:
     """Collapse with L0 replaced by L̂ = L0 + f·(L_best − L0) for each f (SPEC §8 offsets; [Q] Fig. 2)."""
-    base = collapse_family(law, p, gamma, x, **kw)
-    gap = float(base.loss[:, -1].min()) - law.L0  # the best (largest) model's final reducible loss
+    T = horizons(law, p, gamma, kw.get("p_ref"), kw.get("k", 6.0))
+    gap = float(law.reducible(T, np.asarray(p, dtype=float)).min())  # the best model's final reducible loss
     return tuple(collapse_family(law, p, gamma, x, offset=law.L0 + f * gap, **kw) for f in fractions)

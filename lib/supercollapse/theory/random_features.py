@@ -13,6 +13,7 @@ wider model (more data) extends a narrower one's features (samples) at the same 
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,6 +147,7 @@ def _eig(X: np.ndarray, z: np.ndarray):
     return s, V, V.T @ (X.T @ z)
 
 
+@functools.lru_cache(maxsize=1024)  # pure and small (2N numbers); chapters ask for the same draws many times
 def spectrum(task: Task, N: int | None, seed: int = 0, draw: int = 0) -> Spectrum:
     """The student's spectrum for draw `draw` of the projection A (N = None: infinite width)."""
     z = task.target
@@ -236,6 +238,19 @@ def data_ladder(task: Task, sizes, t, *, N: int | None = None, draws: int = 1, s
 def final_losses(task: Task, widths, *, draws: int = 1, seed: int = 0) -> np.ndarray:
     """The t → ∞ population loss of each width and draw (draws × widths): the width bottleneck."""
     return np.array([[spectrum(task, N, seed, d).floor for N in widths] for d in range(draws)])
+
+
+def width_correction(task: Task, curves: tuple[Curves, ...]) -> np.ndarray:
+    """N·(E_A L_N(t) − L_∞(t)) for each width (widths × times): constant in N at early times ([B] Sec. 4, 1/N)."""
+    return np.stack([c.N * (c.mean - task.infinite_width_loss(c.t)) for c in curves])
+
+
+def width_correction_fit(task: Task, curves: tuple[Curves, ...], t0: float) -> "PowerLawFit":
+    """Power-law fit of E_A L_N(t0) − L_∞(t0) against N at an early time t0 (predicted exponent −1)."""
+    from .fits import fit_power_law
+
+    excess = [np.interp(np.log(t0), np.log(c.t), c.mean) - task.infinite_width_loss(t0) for c in curves]
+    return fit_power_law([c.N for c in curves], excess)
 
 
 def ensemble_gradient_flow(task: Task, N: int, E: int, t, *, draws: int = 1, seed: int = 0) -> Curves:

@@ -1,0 +1,129 @@
+"""One-pass SGD on the random-feature model of [B] (its Sec. 5 and Fig. 3): exact mean loss and direct simulation.
+
+Fresh Gaussian samples every step. In the eigenbasis of the student's feature covariance H = diag(s), a sample
+is ξ ~ N(0, I_N): features φ = √s∘ξ and target y = q·ξ + σζ, where σ² = 2·floor is the part of the target no
+width-N student can represent; ζ ~ N(0, 1) is independent of ξ because the features are Gaussian. With
+e = √s∘ω − q the error in function space (ω = Vᵀw), a step of batch B and learning rate η is
+    e ← e − η s∘(1/B)Σ_μ ξ_μ(ξ_μ·e − σζ_μ),   loss = ½‖e‖² + ½σ²,
+so each width-N run is an N-dimensional recursion, exact for every draw of A.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..optim import SHAPES
+from .random_features import Spectrum, Task, spectrum
+
+
+def schedule(shape: str, steps: int, decay_frac: float = 1.0) -> np.ndarray:
+    """Learning-rate multiplier s(step) for step = 0..steps−1: SPEC §5's shapes (optim.SHAPES), no warmup."""
+    if shape not in SHAPES:
+        raise ValueError(f"unknown schedule {shape!r}; valid: {', '.join(SHAPES)}")
+    if not (isinstance(steps, (int, np.integer)) and steps >= 1):
+        raise ValueError(f"steps={steps!r} must be a positive integer")
+    if not 0 < decay_frac <= 1:
+        raise ValueError(f"decay_frac={decay_frac!r} must lie in (0, 1]")
+    u = np.arange(steps) / steps
+    v = np.clip((u - (1 - decay_frac)) / decay_frac, 0, 1)
+    return np.asarray(SHAPES[shape](jnp.asarray(v, jnp.float32)), dtype=float)
+
+
+def _check(lr, B) -> np.ndarray:
+    lr = np.asarray(lr, dtype=float)
+    if lr.ndim != 1 or not len(lr) or (lr < 0).any():
+        raise ValueError("lr must be a non-empty 1-d array of non-negative per-step learning rates")
+    if not (isinstance(B, (int, np.integer)) and B >= 1):
+        raise ValueError(f"B={B!r} must be a positive integer")
+    return lr
+
+
+def mean_loss(spec: Spectrum, lr, B: int) -> np.ndarray:
+    """Exact expected loss of one-pass SGD before each step and after the last (length steps + 1)."""
+    lr = _check(lr, B)
+    s, sigma2 = spec.s, 2 * spec.floor
+    m = spec.q ** 2  # m_i = E[e_i²]
+    out = np.empty(len(lr) + 1)
+    out[0] = 0.5 * (m.sum() + sigma2)
+    # Gaussian fourth moments, E[ĜCĜ] = C + (C + I·Tr C)/B for Ĝ = (1/B)Σξξᵀ, close the diagonal of E[eeᵀ]:
+    # m' = m(1 − 2ηs + η²s²(1 + 1/B)) + η²s²(Σm + σ²)/B (the [B] DMFT for Gaussian features, exact at each step).
+    for k, eta in enumerate(lr):
+        m = m * (1 - 2 * eta * s + eta ** 2 * s ** 2 * (1 + 1 / B)) + eta ** 2 * s ** 2 * (m.sum() + sigma2) / B
+        out[k + 1] = 0.5 * (m.sum() + sigma2)
+    return out
+
+
+@partial(jax.jit, static_argnames=("B",))
+def _simulate(s, q, sigma, lr, keys, B):
+    """Loss before each step and after the last, for each key (vmapped over seeds)."""
+    N = s.shape[0]
+
+    def run(key):
+        def step(e, inputs):
+            eta, k = inputs
+            noise = jax.random.normal(k, (B, N + 1), dtype=s.dtype)
+            xi, zeta = noise[:, :N], noise[:, N]
+            e = e - eta * s * (xi.T @ (xi @ e - sigma * zeta)) / B
+            return e, 0.5 * (e @ e + sigma ** 2)
+
+        e0 = -q
+        _, losses = jax.lax.scan(step, e0, (lr, jax.random.split(key, lr.shape[0])))
+        return jnp.concatenate([jnp.array([0.5 * (e0 @ e0 + sigma ** 2)]), losses])
+
+    return jax.vmap(run)(keys)
+
+
+def simulate(spec: Spectrum, lr, B: int, seeds, *, key: int = 0) -> np.ndarray:
+    """Losses (seeds × (steps + 1)) of one-pass SGD; run i samples from the stream (key, seeds[i])."""
+    lr = _check(lr, B)
+    seeds = np.atleast_1d(np.asarray(seeds, dtype=int))
+    keys = jnp.stack([jax.random.fold_in(jax.random.key(key), int(sd)) for sd in seeds])
+    f32 = jnp.float32  # float32: the relative rounding of the loss (1e-7) is far below the seed noise (>1e-4)
+    out = _simulate(jnp.asarray(spec.s, f32), jnp.asarray(spec.q, f32), jnp.asarray(np.sqrt(2 * spec.floor), f32),
+                    jnp.asarray(lr, f32), keys, int(B))
+    return np.asarray(out, dtype=float)
+
+
+@dataclass(frozen=True, eq=False)
+class SGDCurves:
+    """One-pass SGD at width N and batch B beside gradient flow, at times t = lr·step ([B] Fig. 3)."""
+
+    N: int | None
+    B: int
+    lr: float
+    t: np.ndarray  # (n,) gradient-flow time lr·step of each evaluation
+    gradient_flow: np.ndarray  # (n,) population gradient flow at t
+    mean: np.ndarray  # (n,) exact expected SGD loss
+    runs: np.ndarray  # (seeds, n) simulated SGD losses
+
+    @property
+    def mean_excess(self) -> float:
+        """max over t of |E[L_SGD]/L_GF − 1|: how far noise moves the mean."""
+        return float(np.max(np.abs(self.mean / self.gradient_flow - 1)))
+
+    @property
+    def final_spread(self) -> float:
+        """std/mean over seeds of the final loss: the variance SGD adds."""
+        return float(self.runs[:, -1].std() / self.runs[:, -1].mean()) if len(self.runs) > 1 else float("nan")
+
+
+def sgd_curves(task: Task, N: int | None, B: int, *, lr: float, t_max: float, seeds=range(4), seed: int = 0,
+               draw: int = 0, key: int = 0, n_evals: int = 120) -> SGDCurves:
+    """Constant-LR one-pass SGD up to time t_max: exact mean, simulated seeds, and gradient flow."""
+    spec = spectrum(task, N, seed, draw)
+    steps = max(int(round(t_max / lr)), 1)
+    lrs = np.full(steps, float(lr))
+    idx = np.unique(np.round(np.geomspace(1, steps, n_evals)).astype(int))
+    seeds = list(seeds)
+    runs = simulate(spec, lrs, B, seeds, key=key)[:, idx] if seeds else np.empty((0, len(idx)))
+    return SGDCurves(N=N, B=int(B), lr=float(lr), t=lr * idx, gradient_flow=spec.loss(lr * idx),
+                     mean=mean_loss(spec, lrs, B)[idx], runs=runs)
+
+
+def sgd_grid(task: Task, widths, batches, **kw) -> tuple[SGDCurves, ...]:
+    """`sgd_curves` for every width × batch size."""
+    return tuple(sgd_curves(task, N, B, **kw) for N in widths for B in batches)
