@@ -133,7 +133,7 @@ def test_window_mean_and_onset_on_constructed_curves():
 def test_offset_sensitivity_is_best_at_the_true_L0():
     f = ladder(shape, seed_factors=(0.99, 1.01))
     offsets = collapse.fig2_offsets(f, L0)
-    gap = collapse.size_means(f)["loss"].min() - L0
+    gap = f.groupby("run")["loss"].last().min() - L0  # the best run's own final loss, not a seed mean
     assert offsets == pytest.approx({"L0": L0, "0": 0.0, "L0 - gap/2": L0 - gap / 2, "L0 + gap/2": L0 + gap / 2})
     table = collapse.offset_sensitivity(f, offsets)
     worst = table.groupby("label")["delta"].max()
@@ -150,3 +150,24 @@ def test_analyze_output_shapes_and_frames():
     assert len(res.curves()) == n_runs * n_x and "P" in res.curves().columns and list(res.summary().columns)[:3] == ["x", "delta", "sigma_mean"]
     with pytest.raises(ValueError, match="'auto' or a number"):
         collapse.analyze(f, L0="fit")
+
+
+def test_offsets_normalize_every_run_even_when_a_seed_beats_its_mean_by_more_than_half_the_gap():
+    f = ladder(shape, seed_factors=(0.5, 1.5))  # one seed ends far below its width's seed mean
+    offsets = collapse.fig2_offsets(f, L0)
+    assert offsets["L0 + gap/2"] < f.groupby("run")["loss"].last().min()
+    assert np.isfinite(collapse.offset_sensitivity(f, offsets)["delta"]).all()
+
+
+def test_truncate_like_cuts_each_size_where_the_reference_ends():
+    ref = ladder(shape, seed_factors=(0.99, 1.01))
+    longer = ladder(shape, seed_factors=(0.98, 1.02)).assign(compute=lambda d: 2 * d["compute"],
+                                                              run=lambda d: "long-" + d["run"])
+    cut = collapse.truncate_like(longer, ref)
+    ends = cut.groupby("P")["compute"].max()
+    assert np.allclose(ends, ref.groupby("P")["compute"].max())
+    assert (cut.groupby("run").size() > 2).all()
+    with pytest.raises(ValueError, match="no run of P"):
+        collapse.truncate_like(longer, ref[ref["P"] != 1e5])
+    with pytest.raises(ValueError, match="different computes"):
+        collapse.truncate_like(longer, ref.assign(compute=np.where(ref["seed"] == 0, 0.9, 1.0) * ref["compute"]))

@@ -299,8 +299,10 @@ def analyze(frame: pd.DataFrame, L0: float | str = "auto", *, x=X_GRID, window=W
 
 
 def fig2_offsets(frame: pd.DataFrame, L0: float) -> dict[str, float]:
-    """SPEC §8 / [Q] Fig. 2 offsets: L0, 0, and L0 ± half the gap to the best seed-mean final loss."""
-    gap = float(size_means(frame)["loss"].min()) - L0
+    """SPEC §8 / [Q] Fig. 2 offsets: L0, 0, and L0 ± half the gap to the best final loss of any run."""
+    # The best run, not the best seed mean: L0 + gap/2 then stays below every run's own final loss, so every
+    # offset normalizes (a seed of the widest model may end below its width's mean by more than gap/2).
+    gap = float(frames.final_points(frame)["loss"].min()) - L0
     return {"L0": L0, "0": 0.0, "L0 - gap/2": L0 - gap / 2, "L0 + gap/2": L0 + gap / 2}
 
 
@@ -313,3 +315,23 @@ def offset_sensitivity(frame: pd.DataFrame, offsets, x=X_GRID) -> pd.DataFrame:
                            "delta": collapse_deviation(normalize(grid.loss, grid.L_final, float(v)))})
              for label, v in items]
     return pd.concat(parts, ignore_index=True)
+
+
+def truncate_like(frame: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """Cut each run of `frame` at the final compute of `reference`'s runs of the same size ([Q] Fig. 3).
+
+    A constant-LR ladder compared with a decay ladder ends where the decay ladder's run of that size ends (the
+    same horizon T(P), rounded to whole steps as that ladder trained it); seeds of one size share it.
+    """
+    size = frames.size_column(reference)
+    if frames.size_column(frame) != size:
+        raise ValueError(f"the ladders name sizes differently ({frames.size_column(frame)} and {size})")
+    ends = frames.final_points(reference).groupby(size)["compute"]
+    if not np.allclose(ends.min(), ends.max(), rtol=1e-9, atol=0):
+        raise ValueError("the reference ladder's seeds of one size end at different computes; no single horizon")
+    end = ends.mean()
+    per_run = frame.groupby("run", sort=False)[size].first()
+    missing = sorted(set(per_run) - set(end.index))
+    if missing:
+        raise ValueError(f"the reference ladder has no run of {size} = {', '.join(f'{s:g}' for s in missing)}")
+    return frames.truncate(frame, {run: float(end[s]) for run, s in per_run.items()})

@@ -41,15 +41,21 @@ def _keys(data_seed: int) -> dict:
     return dict(zip(("target", *SPLITS), jax.random.split(jax.random.key(data_seed), 3)))
 
 
-def raw_modes(data_seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The M drawn modes (k: int (M, 8), w: (M,), phi: (M,)) of SPEC §2.1, before any merging."""
-    ku, kv, kw, kp = jax.random.split(_keys(data_seed)["target"], 4)
+@jax.jit
+def _draw(key: jax.Array):
+    """The random draws of SPEC §2.1 (one compiled function: eager mode would compile every operation)."""
+    ku, kv, kw, kp = jax.random.split(key, 4)
     mag = (1 - jax.random.uniform(ku, (MODES,))) ** (-1 / ALPHA)  # Pareto magnitudes |k| >= 1
     v = jax.random.normal(kv, (MODES, DIM))
     k = jnp.round(mag[:, None] * v / jnp.linalg.norm(v, axis=1, keepdims=True))
     w = jax.random.normal(kw, (MODES,))
-    phi = jnp.where(jax.random.bernoulli(kp, 0.5, (MODES,)), jnp.pi / 2, 0.0)
-    return np.asarray(k).astype(np.int64), np.asarray(w / jnp.linalg.norm(w), np.float64), np.asarray(phi)
+    return k, w / jnp.linalg.norm(w), jax.random.bernoulli(kp, 0.5, (MODES,))
+
+
+def raw_modes(data_seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The M drawn modes (k: int (M, 8), w: (M,), phi: (M,)) of SPEC §2.1, before any merging."""
+    k, w, half_pi = _draw(_keys(data_seed)["target"])
+    return np.asarray(k).astype(np.int64), np.asarray(w, np.float64), np.where(np.asarray(half_pi), np.pi / 2, 0.0)
 
 
 def fourier_modes(data_seed: int) -> dict[str, np.ndarray]:

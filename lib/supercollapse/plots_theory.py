@@ -12,11 +12,20 @@ import numpy as np
 import pandas as pd
 
 from .plots import HEIGHT, WIDTH
-from .theory import (CollapseFamily, Curves, GammaScan, NoiseScaling, PowerLawFit, RFFrontier, SGDCurves)
+from .theory import CollapseFamily, Curves, GammaScan, NoiseScaling, PowerLawFit, RFFrontier, SGDCurves
 
 LOG = alt.Scale(type="log")
 SIZES = "viridis"  # sizes (p, N, P, B) from dark (small) to light (large)
 PANEL = (WIDTH * 2 // 3, HEIGHT * 2 // 3)  # a panel in a row of two or three
+
+
+MAX_ROWS = 4500  # Altair refuses to embed more than 5000 rows per chart
+
+
+def _thin(df: pd.DataFrame, max_rows: int = MAX_ROWS) -> pd.DataFrame:
+    """Every k-th row so that at most max_rows remain (rows are curve-major, so each curve keeps every k-th point)."""
+    k = -(-len(df) // max_rows)
+    return df.iloc[::k] if k > 1 else df
 
 
 def _num(v) -> float | None:
@@ -39,29 +48,42 @@ def _fmt(col: str, title: str | None = None, fmt: str = ".4g") -> alt.Tooltip:
     return alt.Tooltip(col, format=fmt, title=title or col)
 
 
+def side_by_side(*charts, title: str = "") -> alt.HConcatChart:
+    """Charts in one row, each with its own color and dash legend."""
+    return alt.hconcat(*charts, title=title).resolve_scale(color="independent", strokeDash="independent")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Chapter 20: sums of power laws
 
 
-def collapse_families(families: Sequence[CollapseFamily], labels: Sequence[str], *, reference=None,
-                      title: str = "") -> alt.HConcatChart:
-    """ℓ(x) of every size p, one panel per family; `reference` = (x, ℓ) of a closed form drawn dashed."""
+def _gamma_label(gamma: float, gamma_star: float | None) -> str:
+    if gamma_star is None:
+        return f"gamma = {gamma:.3f}"
+    f = gamma / gamma_star
+    return f"gamma = {gamma:.3f}" + ("  (gamma*)" if abs(f - 1) < 1e-9 else f"  ({f:.2f}·gamma*)")
+
+
+def collapse_families(families: Sequence[CollapseFamily], *, gamma_star: float | None = None, reference=None,
+                      labels: Sequence[str] | None = None, size: str = "p", title: str = "") -> alt.HConcatChart:
+    """ℓ(x) of every size, one panel per family; `reference` = ℓ(x) of a closed form on the family's x, dashed."""
+    labels = labels or [_gamma_label(f.gamma, gamma_star) for f in families]
     panels = []
     for fam, label in zip(families, labels):
         df = pd.DataFrame({
-            "p": np.repeat(fam.p, len(fam.x)), "log10 p": np.repeat(np.log10(fam.p), len(fam.x)),
+            size: np.repeat(fam.p, len(fam.x)), f"log10 {size}": np.repeat(np.log10(fam.p), len(fam.x)),
             "x": np.tile(fam.x, len(fam.p)), "ℓ": fam.ell.ravel(),
         })
         lines = alt.Chart(df).mark_line(strokeWidth=1.3, opacity=0.85).encode(
             x=alt.X("x:Q", scale=LOG, title="normalized compute x = C/C*"),
             y=alt.Y("ℓ:Q", scale=LOG, title="ℓ = (L − L0)/(L* − L0)"),
-            color=alt.Color("log10 p:Q", scale=alt.Scale(scheme=SIZES), title="log10 p"),
-            detail="p:Q",
-            tooltip=[_fmt("p", fmt=".3g"), _fmt("x"), _fmt("ℓ")],
+            color=alt.Color(f"log10 {size}:Q", scale=alt.Scale(scheme=SIZES), title=f"log10 {size}"),
+            detail=f"{size}:Q",
+            tooltip=[_fmt(size, fmt=".4g"), _fmt("x"), _fmt("ℓ")],
         )
         layer = lines
         if reference is not None:
-            ref = pd.DataFrame({"x": reference[0], "ℓ": reference[1], "curve": "closed form at gamma*"})
+            ref = pd.DataFrame({"x": fam.x, "ℓ": np.asarray(reference, dtype=float), "curve": "closed form"})
             layer = lines + alt.Chart(ref).mark_line(color="black", strokeDash=[5, 4], strokeWidth=1.2).encode(
                 x="x:Q", y="ℓ:Q", tooltip=["curve", _fmt("x"), _fmt("ℓ")])
         panels.append(layer.properties(width=PANEL[0], height=PANEL[1], title=label).interactive())
@@ -81,18 +103,34 @@ def deviations(series: Mapping[str, tuple], *, title: str = "", floor: float = 1
     ).interactive()
 
 
-def power_law_ladder(family: CollapseFamily, front, *, k: float = 6.0, title: str = "") -> alt.Chart:
-    """Loss against compute C = k·p·t of each size up to its horizon, with the compute-optimal frontier."""
+def family_deviations(families: Sequence[CollapseFamily], *, gamma_star: float | None = None,
+                      title: str = "") -> alt.Chart:
+    """Δ(x) of each family, labelled by its gamma relative to gamma*."""
+    return deviations({_gamma_label(f.gamma, gamma_star): (f.x, f.deviation) for f in families}, title=title)
+
+
+def offset_deviations(families: Sequence[CollapseFamily], L0: float, *, title: str = "") -> alt.Chart:
+    """Δ(x) of the same ladder normalized with different offsets L̂ in place of L0 ([Q] Fig. 2's argument)."""
+    def label(f):
+        if f.offset == L0:
+            return "offset L0 (exact)"
+        return f"offset L0 {'+' if f.offset > L0 else '−'} {abs(f.offset - L0):.3g}"
+    return deviations({label(f): (f.x, f.deviation) for f in families}, title=title)
+
+
+def power_law_ladder(family: CollapseFamily, front, L0: float, *, k: float = 6.0, title: str = "") -> alt.Chart:
+    """Reducible loss against compute C = k·p·t of each size up to its horizon, with the compute-optimal frontier."""
     C = k * family.p[:, None] * family.horizon[:, None] * family.x[None, :]
     df = pd.DataFrame({"p": np.repeat(family.p, len(family.x)), "log10 p": np.repeat(np.log10(family.p), len(family.x)),
-                       "C": C.ravel(), "L": family.loss.ravel()})
-    fr = pd.DataFrame({"C": front.C, "L": front.loss, "p*": front.p, "t*": front.t})
+                       "C": C.ravel(), "L − L0": (family.loss - L0).ravel()})
+    fr = pd.DataFrame({"C": front.C, "L − L0": front.loss - L0, "p*": front.p, "t*": front.t})
     lines = alt.Chart(df).mark_line(strokeWidth=1.3).encode(
-        x=alt.X("C:Q", scale=LOG, title="compute C = 6·p·t"), y=alt.Y("L:Q", scale=LOG, title="loss L"),
+        x=alt.X("C:Q", scale=LOG, title="compute C = 6·p·t"),
+        y=alt.Y("L − L0:Q", scale=LOG, title="reducible loss L − L0"),
         color=alt.Color("log10 p:Q", scale=alt.Scale(scheme=SIZES), title="log10 p"), detail="p:Q",
-        tooltip=[_fmt("p", fmt=".3g"), _fmt("C"), _fmt("L")])
+        tooltip=[_fmt("p", fmt=".3g"), _fmt("C"), _fmt("L − L0")])
     edge = alt.Chart(fr).mark_line(color="black", strokeDash=[5, 4]).encode(
-        x="C:Q", y="L:Q", tooltip=[_fmt("C"), _fmt("L"), _fmt("p*", fmt=".3g"), _fmt("t*", fmt=".3g")])
+        x="C:Q", y="L − L0:Q", tooltip=[_fmt("C"), _fmt("L − L0", "L* − L0"), _fmt("p*", fmt=".3g"), _fmt("t*", fmt=".3g")])
     return (lines + edge).properties(title=title, width=WIDTH, height=HEIGHT).interactive()
 
 
@@ -140,8 +178,8 @@ def scaling_fit(x, Y, fit: PowerLawFit, predicted: float, *, x_title: str, y_tit
     xs = np.geomspace(x.min(), x.max(), 50)
     mid = np.exp(np.mean(np.log([fit.x_min, fit.x_max])))
     lines = pd.concat([
-        pd.DataFrame({"x": xs, "y": fit(xs), "line": f"fit: slope {fit.exponent:.3f} ± {fit.stderr:.3f}"}),
-        pd.DataFrame({"x": xs, "y": fit(mid) * (xs / mid) ** predicted, "line": f"predicted slope {predicted:.3f}"}),
+        pd.DataFrame({"x": xs, "y": fit(xs), "line": "fit", "slope": fit.exponent}),
+        pd.DataFrame({"x": xs, "y": fit(mid) * (xs / mid) ** predicted, "line": "predicted", "slope": predicted}),
     ])
     enc_x = alt.X("x:Q", scale=LOG, title=x_title)
     points = alt.Chart(pts).mark_point(filled=True, color="black").encode(
@@ -149,10 +187,12 @@ def scaling_fit(x, Y, fit: PowerLawFit, predicted: float, *, x_title: str, y_tit
         tooltip=[_fmt("x", x_title), _fmt("y", "mean"), _fmt("hi", "mean + std")])
     bars = alt.Chart(pts).mark_rule(color="black").encode(x="x:Q", y="lo:Q", y2="hi:Q")
     fits = alt.Chart(lines).mark_line().encode(
-        x="x:Q", y="y:Q", strokeDash=alt.StrokeDash("line:N", title=None),
-        color=alt.Color("line:N", scale=alt.Scale(range=["#d62728", "#555555"]), title=None),
-        tooltip=["line", _fmt("x"), _fmt("y")])
-    return (bars + points + fits).properties(title=title, width=width, height=height).interactive()
+        x="x:Q", y="y:Q", strokeDash=alt.StrokeDash("line:N", sort=["fit", "predicted"], title=None),
+        color=alt.Color("line:N", sort=["fit", "predicted"], scale=alt.Scale(range=["#d62728", "#555555"]),
+                        title=None),
+        tooltip=["line", _fmt("slope"), _fmt("x"), _fmt("y")])
+    head = f"{title}: slope {fit.exponent:.3f} ± {fit.stderr:.3f} (predicted {predicted:.3f})"
+    return (bars + points + fits).properties(title=head, width=width, height=height).interactive()
 
 
 def width_correction(t, correction, widths, *, title: str = "") -> alt.Chart:
@@ -178,6 +218,11 @@ def frontier(front: RFFrontier, *, title: str = "", width: int = PANEL[0], heigh
         x="compute:Q", y="loss:Q", tooltip=[alt.Tooltip("N", title="winner N"), _fmt("compute", "C"), _fmt("loss", "L*")])
     line = alt.Chart(fit).mark_line(color="#d62728", strokeDash=[6, 3]).encode(x="compute:Q", y="loss:Q")
     return (lines + edge + line).properties(title=title, width=width, height=height).interactive()
+
+
+def frontiers(fronts: Mapping, *, title: str = "") -> alt.HConcatChart:
+    """`frontier` for each (a, b), side by side ([B] Fig. 4)."""
+    return alt.hconcat(*[frontier(f, title=f"a = {a:g}, b = {b:g}") for (a, b), f in fronts.items()], title=title)
 
 
 def train_test(curves: Sequence[Curves], *, title: str = "") -> alt.Chart:
@@ -240,15 +285,17 @@ def ensembles(ensemble: Sequence[Curves], single: Sequence[Curves], counts: Sequ
 # Chapter 22: collapse in the solvable model
 
 
-def gamma_scan(scan: GammaScan, predicted: float, *, title: str = "") -> alt.Chart:
-    """Mean collapse deviation against the ladder's exponent gamma, with the predicted gamma* = b marked."""
-    df = pd.DataFrame({"gamma": scan.gammas, "mean Δ": scan.mean_deviation})
+def gamma_scans(scans: Mapping[str, GammaScan], predicted: float, *, title: str = "") -> alt.Chart:
+    """Mean collapse deviation against the ladder's exponent gamma, one line per case, predicted gamma* marked."""
+    df = pd.concat([pd.DataFrame({"case": k, "gamma": sc.gammas, "mean Δ": sc.mean_deviation})
+                    for k, sc in scans.items()], ignore_index=True)
+    x_min = next(iter(scans.values())).x_min
     line = alt.Chart(df).mark_line(point=True).encode(
-        x=alt.X("gamma:Q", scale=alt.Scale(zero=False), title="ladder exponent gamma (t ∝ N^gamma)"),
-        y=alt.Y("mean Δ:Q", scale=LOG, title=f"mean Δ(x) over x ≥ {scan.x_min:g}"),
-        tooltip=[_fmt("gamma"), _fmt("mean Δ")])
+        x=alt.X("gamma:Q", scale=alt.Scale(zero=False), title="ladder exponent gamma (t ~ N^gamma)"),
+        y=alt.Y("mean Δ:Q", scale=LOG, title=f"mean Δ(x) over x ≥ {x_min:g}"),
+        color=alt.Color("case:N", sort=list(scans), title=None), tooltip=["case", _fmt("gamma"), _fmt("mean Δ")])
     rule = alt.Chart(pd.DataFrame({"gamma": [predicted], "what": ["predicted gamma* = b"]})).mark_rule(
-        color="#d62728", strokeDash=[5, 4]).encode(x="gamma:Q", tooltip=["what", _fmt("gamma")])
+        color="black", strokeDash=[5, 4]).encode(x="gamma:Q", tooltip=["what", _fmt("gamma")])
     return (line + rule).properties(title=title, width=WIDTH, height=HEIGHT).interactive()
 
 
@@ -256,8 +303,11 @@ def normalized_runs(results: Mapping, *, reference=None, title: str = "") -> alt
     """ℓ(x) of every run (color: width), one panel per case of a `collapse.Collapse` mapping."""
     panels = []
     for label, res in results.items():
-        df = res.curves()
-        df = df[np.isfinite(df["ell"])].assign(N=lambda d: d["size"].astype(int).astype(str))
+        g, n_x = res.grid, res.ell.shape[1]
+        df = pd.DataFrame({"run": np.repeat(np.asarray(g.runs, dtype=object), n_x),
+                           "N": np.repeat(np.asarray(g.size).astype(int).astype(str), n_x),
+                           "seed": np.repeat(g.seed, n_x), "x": np.tile(g.x, len(g.runs)), "ell": res.ell.ravel()})
+        df = _thin(df[np.isfinite(df["ell"])])
         chart = alt.Chart(df).mark_line(strokeWidth=0.7, opacity=0.6).encode(
             x=alt.X("x:Q", title="normalized compute x"), y=alt.Y("ell:Q", scale=LOG, title="ℓ = L/L_final"),
             color=_size_color("N", "N", df["N"]), detail="run:N",

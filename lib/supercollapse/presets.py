@@ -7,6 +7,7 @@ from typing import Callable
 from .config import RunConfig
 
 SCALES = ("smoke", "cpu", "gpu")
+MLP_BASE_LR = 0.001  # µP base learning rate at D_base = 128: best constant LR of a sweep at cpu scale (0.0003-0.01)
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,7 @@ class Ladder:
     schedule: str
     description: str
     build: Callable[..., list[RunConfig]]
+    cut_at_horizon: bool = False  # constant-LR runs reused up to their compute-optimal horizon (SPEC §7)
 
     def configs(self, scale: str, **kwargs) -> list[RunConfig]:
         check_scale(scale)
@@ -30,9 +32,9 @@ def check_scale(scale: str) -> None:
         raise ValueError(f"unknown scale {scale!r}; valid: {', '.join(SCALES)}")
 
 
-def register(name: str, *, task: str, schedule: str, description: str):
+def register(name: str, *, task: str, schedule: str, description: str, cut_at_horizon: bool = False):
     def deco(build):
-        _LADDERS[name] = Ladder(name, task, schedule, description, build)
+        _LADDERS[name] = Ladder(name, task, schedule, description, build, cut_at_horizon)
         return build
     return deco
 
@@ -58,6 +60,81 @@ def _first(scale: str) -> list[RunConfig]:
     }[scale]
     eval_size = {"smoke": 1024, "cpu": 16384, "gpu": 100_000}[scale]
     n_evals = {"smoke": 8, "cpu": 60, "gpu": 200}[scale]
-    return [RunConfig(task="mlp", D=D, B=B, T=steps * B, seed=s, base_lr=0.01, schedule="linear",
+    return [RunConfig(task="mlp", D=D, B=B, T=steps * B, seed=s, base_lr=MLP_BASE_LR, schedule="linear",
                       warmup=max(1, steps // 20), eval_size=eval_size, n_evals=n_evals)
             for D in widths for s in seeds]
+
+
+# The MLP ladders of the headline chapters (SPEC §7-8). Widths bracket the ones the frontier fit keeps;
+# constant-LR runs go past every width's horizon so the frontier is complete.
+_MLP = {
+    # smoke only exercises code paths: its fitted horizons are meaningless, so its steps are capped.
+    "smoke": dict(widths=(8, 12, 16, 24), seeds=(0, 1), steps=48, B=256, eval_size=2048, n_evals=24, max_steps=48),
+    "cpu": dict(widths=(24, 32, 48, 64, 96, 128), seeds=(0, 1, 2, 3, 4), steps=1600, B=1024, eval_size=16384,
+                n_evals=100),
+    "gpu": dict(widths=(128, 192, 256, 384, 512, 768, 1024), seeds=(0, 1, 2, 3, 4), steps=40000, B=4096,
+                eval_size=100_000, n_evals=400),
+}
+MLP_WARMUP_FRAC = 0.02
+
+
+def _mlp(scale: str, D: int, seed: int, steps: int, schedule: str) -> RunConfig:
+    p = _MLP[scale]
+    return RunConfig(task="mlp", D=D, B=p["B"], T=steps * p["B"], seed=seed, base_lr=MLP_BASE_LR,
+                     schedule=schedule, warmup=max(1, round(MLP_WARMUP_FRAC * p["steps"])),
+                     eval_size=p["eval_size"], n_evals=p["n_evals"])
+
+
+@register("horizon", task="mlp", schedule="const",
+          description="constant-LR µP MLP ladder, trained past every width's compute-optimal horizon (Fig. 10)")
+def _horizon(scale: str) -> list[RunConfig]:
+    p = _MLP[scale]
+    return [_mlp(scale, D, s, p["steps"], "const") for D in p["widths"] for s in p["seeds"]]
+
+
+# The same runs, each cut at its own horizon T(P): a constant-LR compute-optimal ladder (Fig. 3).
+register("constant", task="mlp", schedule="const", cut_at_horizon=True,
+         description="the horizon ladder's runs cut at each width's T(P): constant LR to the same horizons (Fig. 3)",
+         )(_horizon)
+
+
+def horizon_fit(scale: str, *, allow_train: bool = False, progress: bool = True):
+    """The compute-optimal horizon fitted on the stored constant-LR ladder of `scale` (SPEC §7)."""
+    from . import runs, scaling
+
+    stored = runs.load_or_train(ladder("horizon", scale), allow_train=allow_train, progress=progress)
+    return scaling.fit_horizon(runs.to_frame(stored))
+
+
+@register("collapse", task="mlp", schedule="linear",
+          description="µP MLP ladder with linear decay to zero, each width trained to its T(P) (Fig. 1a-c, 2)")
+def _collapse(scale: str, horizon=None) -> list[RunConfig]:
+    """Each width's horizon T(P) from the constant-LR fit, rounded to whole steps (widths the fit keeps)."""
+    from .models import param_count
+
+    p = _MLP[scale]
+    horizon = horizon or horizon_fit(scale)
+    out = []
+    for D in p["widths"]:
+        steps = max(2, round(float(horizon.horizon(param_count(_mlp(scale, D, 0, 2, "linear")))) / p["B"]))
+        steps = min(steps, p.get("max_steps", steps))
+        out += [_mlp(scale, D, s, steps, "linear") for s in p["seeds"]]
+    return out
+
+
+def ladder_frame(name: str, stored, horizon=None):
+    """The long frame of a ladder's stored runs; constant-LR ladders cut at each width's horizon (SPEC §7)."""
+    from . import frames, runs
+
+    frame = runs.to_frame(stored)
+    if _LADDERS[name].cut_at_horizon:
+        horizon = horizon or horizon_fit(_scale_of(stored))
+        frame = frames.truncate(frame, horizon.C_final(frame))
+    return frame
+
+
+def _scale_of(stored) -> str:
+    for scale in SCALES:
+        if {r.config for r in stored} <= set(_horizon(scale)):
+            return scale
+    raise ValueError("these runs are not the horizon ladder of any scale")

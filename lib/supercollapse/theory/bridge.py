@@ -1,4 +1,4 @@
-"""The bridge: random-feature ladders analysed like trained ladders (SPEC §7–8 and §10; [Q] Sec. 4, [B] Fig. 4).
+"""The bridge: random-feature ladders analysed like trained ladders (SPEC §7–8 and §10; [Q] Fig. 5, [B] Fig. 4).
 
 The random-feature loss behaves as the sum of power laws t^(−(a−1)/b) + N^(−(a−1)), so mu = (a−1)/b, nu = a−1 and
 gamma* = nu/mu = b: a ladder trained to t ∝ N^b should collapse. Compute is C = N·t (gradient-flow time t, or
@@ -62,17 +62,27 @@ class Frontier:
 
 def frontier(task: rf.Task, widths, t, *, draws: int = 4, seed: int = 0, n_grid: int = 256) -> Frontier:
     """Exact population gradient-flow curves of each width, their frontier, and its fitted exponents."""
-    frame = curves_frame(rf.width_ladder(task, widths, t, draws=draws, seed=seed))
+    return frontier_of(rf.width_ladder(task, widths, t, draws=draws, seed=seed), n_grid=n_grid, seed=seed)
+
+
+def frontier_of(curves: tuple[rf.Curves, ...], *, n_grid: int = 256, seed: int = 0) -> Frontier:
+    """The frontier of any width ladder of curves, fitted as for trained ladders (SPEC §7); `seed`: bootstrap."""
+    frame = curves_frame(curves)
     horizon = scaling.fit_horizon(frame, n_grid=n_grid, seed=seed)
     kept = horizon.frontier[horizon.frontier["kept"]]
     return Frontier(horizon=horizon, loss_fit=fit_power_law(kept["compute"], kept["loss"]), frame=frame)
 
 
-def ladder_horizons(front: Frontier, widths, gamma: float, N_ref: float | None = None) -> np.ndarray:
-    """t(N) = t*(N_ref)·(N/N_ref)^gamma: compute-optimal at N_ref (default: the middle width), exponent gamma."""
+def ladder_horizons(front: Frontier, widths, gamma: float, N_ref: float | None = None,
+                    factor: float = 1.0) -> np.ndarray:
+    """t(N) = factor·t*(N_ref)·(N/N_ref)^gamma: exponent gamma, `factor` times compute-optimal at N_ref.
+
+    N_ref defaults to the middle width (geometric mean). For a pure sum of power laws any factor collapses at
+    gamma*; factor > 1 (longer training) moves small models out of their pre-asymptotic early times.
+    """
     widths = np.asarray(widths, dtype=float)
     N_ref = float(np.exp(np.mean(np.log(widths)))) if N_ref is None else float(N_ref)
-    return front.optimal_time(N_ref) * (widths / N_ref) ** gamma
+    return factor * front.optimal_time(N_ref) * (widths / N_ref) ** gamma
 
 
 def gf_collapse(task: rf.Task, widths, horizon, x, *, draws: int = 4, seed: int = 0) -> CollapseFamily:
@@ -177,21 +187,25 @@ class GammaScan:
         return float(np.max(np.diff(self.gammas)) / 2) if len(self.gammas) > 1 else float("nan")
 
 
+def gamma_grid(gamma: float, spread: float = 0.3, n: int = 25) -> np.ndarray:
+    """n exponents evenly spaced over (1 ± spread)·gamma."""
+    return np.linspace((1 - spread) * gamma, (1 + spread) * gamma, n)
+
+
 def gamma_scan(task: rf.Task, widths, front: Frontier, gammas, x, *, draws: int = 4, seed: int = 0,
-               x_min: float = 0.1) -> GammaScan:
-    """Δ averaged over x >= x_min for ladders t(N) = t*(N_ref)(N/N_ref)^gamma, for each gamma."""
+               x_min: float = 0.1, factor: float = 1.0) -> GammaScan:
+    """Δ averaged over x >= x_min for ladders t(N) = factor·t*(N_ref)(N/N_ref)^gamma, for each gamma."""
     x = np.asarray(x, dtype=float)
-    inside = x >= x_min
-    dev = [gf_collapse(task, widths, ladder_horizons(front, widths, g), x, draws=draws, seed=seed).deviation[inside]
-           .mean() for g in gammas]
+    dev = [gf_collapse(task, widths, ladder_horizons(front, widths, g, factor=factor), x, draws=draws, seed=seed)
+           .mean_deviation(x_min) for g in gammas]
     return GammaScan(gammas=np.asarray(gammas, dtype=float), mean_deviation=np.asarray(dev), x_min=float(x_min))
 
 
-def gf_collapse_scan(task: rf.Task, widths, front: Frontier, gammas, x, *, draws: int = 4,
-                     seed: int = 0) -> tuple[CollapseFamily, ...]:
-    """`gf_collapse` of ladders t(N) ∝ N^gamma for each gamma, compute-optimal at the middle width."""
-    return tuple(gf_collapse(task, widths, ladder_horizons(front, widths, g), x, draws=draws, seed=seed)
-                 for g in gammas)
+def gf_collapse_scan(task: rf.Task, widths, front: Frontier, gammas, x, *, draws: int = 4, seed: int = 0,
+                     factor: float = 1.0) -> tuple[CollapseFamily, ...]:
+    """`gf_collapse` of ladders t(N) ∝ N^gamma for each gamma (`ladder_horizons` anchors them)."""
+    return tuple(gf_collapse(task, widths, ladder_horizons(front, widths, g, factor=factor), x, draws=draws,
+                             seed=seed) for g in gammas)
 
 
 def sgd_ladders(task: rf.Task, widths, horizon, schedules, **kw) -> dict[str, SGDLadder]:
@@ -202,3 +216,80 @@ def sgd_ladders(task: rf.Task, widths, horizon, schedules, **kw) -> dict[str, SG
 def analyze_ladders(ladders: dict[str, SGDLadder]) -> dict[str, collapse.Collapse]:
     """SPEC §8's collapse analysis of each ladder with the exact L0 = 0."""
     return {s: collapse.analyze(lad.frame, L0=0.0) for s, lad in ladders.items()}
+
+
+FIG4_PAIRS = ((2.0, 1.0), (2.0, 1.5), (2.0, 2.0))  # [B] Fig. 4: (a, b)
+
+
+def frontiers(pairs, M: int, widths, n_t: int, *, draws: int = 4, seed: int = 0) -> dict[tuple, Frontier]:
+    """The gradient-flow frontier of the same width ladder for each (a, b)."""
+    from .sizes import time_grid
+
+    return {(a, b): frontier(rf.Task(a, b, M), widths, time_grid(b, widths, n_t), draws=draws, seed=seed)
+            for a, b in pairs}
+
+
+def frontier_table(fronts: dict[tuple, Frontier]) -> pd.DataFrame:
+    """Measured against predicted compute-optimal exponents, one row per exponent and (a, b) ([B] Fig. 4)."""
+    rows = []
+    for (a, b), f in fronts.items():
+        e = rf.predicted(a, b)
+        se = f.horizon.gamma_se
+        measured = {
+            "L* ∝ C^-x": (-f.loss_fit.exponent, f.loss_fit.stderr, e.compute_loss),
+            "N* ∝ C^x": (*f.width_exponent, e.compute_width),
+            "t* ∝ C^x": (*f.time_exponent, e.compute_time),
+            "gamma: t* ∝ N^x": (f.gamma, se, e.gamma),
+        }
+        for name, (value, err, pred) in measured.items():
+            rows.append({"a": a, "b": b, "exponent": name, "predicted": pred, "measured": value, "error": err})
+    return pd.DataFrame(rows)
+
+
+def noise_scalings(ladders: dict[str, SGDLadder], results: dict[str, collapse.Collapse],
+                   window=(0.8, 0.98)) -> dict[str, NoiseScaling]:
+    """`noise_scaling` of each schedule's ladder."""
+    return {s: noise_scaling(ladders[s], results[s], window) for s in ladders}
+
+
+def onset(result: collapse.Collapse) -> float:
+    """The onset of Δ < σ̄ (SPEC §8), NaN when Δ < σ̄ does not hold up to the end."""
+    return float("nan") if result.onset is None else float(result.onset)
+
+
+def supercollapse_summary(results: dict[str, collapse.Collapse], scalings: dict[str, NoiseScaling]) -> pd.DataFrame:
+    """Per schedule: mean Δ/σ̄ on SPEC §8's window, the onset of Δ < σ̄, and the noise-scaling exponent."""
+    return pd.DataFrame([{
+        "schedule": s, "mean Δ/σ̄ (x in 0.5–0.95)": r.window_mean_ratio,
+        "onset of Δ < σ̄": onset(r),
+        "spread ∝ sqrt(η(1−τ̂))^x": scalings[s].fit.exponent, "error": scalings[s].fit.stderr,
+    } for s, r in results.items()])
+
+
+@dataclass(frozen=True)
+class EffectiveExponents:
+    """The ladder's own power laws: mu from the infinite-width curve over its horizons, nu from its plateaus."""
+
+    mu: float
+    mu_err: float
+    nu: float
+    nu_err: float
+
+    @property
+    def gamma(self) -> float:
+        """nu/mu: the exponent whose ladder collapses, by chapter 20's argument."""
+        return self.nu / self.mu
+
+    @property
+    def gamma_err(self) -> float:
+        return self.gamma * float(np.hypot(self.mu_err / self.mu, self.nu_err / self.nu))
+
+
+def effective_exponents(task: rf.Task, widths, horizon, *, draws: int = 4, seed: int = 0,
+                        x_min: float = 0.1) -> EffectiveExponents:
+    """Local exponents of time and width over the range a ladder actually spans (finite M and N bend them)."""
+    horizon = np.asarray(horizon, dtype=float)
+    t = np.geomspace(x_min * horizon.min(), horizon.max(), 60)
+    fit_t = fit_power_law(t, task.infinite_width_loss(t))
+    fit_N = fit_power_law(widths, rf.final_losses(task, widths, draws=draws, seed=seed))
+    return EffectiveExponents(mu=-fit_t.exponent, mu_err=fit_t.stderr, nu=-fit_N.exponent, nu_err=fit_N.stderr)

@@ -1,4 +1,4 @@
-"""Sum-of-power-laws losses and why compute-optimal training collapses them ([Q] Sec. 4, Fig. 5; SPEC §10).
+"""Sum-of-power-laws losses and why compute-optimal training collapses them ([Q] Fig. 5; SPEC §10).
 
 L(t, p) = L0 + Σ_i a_i · t^(−mu_i) · p^(−nu_i), with t the training horizon and p the model size. Compute is
 C = k·p·t (k = 6 for transformers); the compute-optimal allocation does not depend on k.
@@ -16,7 +16,7 @@ _GOLDEN = (np.sqrt(5.0) - 1) / 2
 
 @dataclass(frozen=True)
 class PowerLawSum:
-    """L(t, p) = L0 + Σ_i a_i t^(−mu_i) p^(−nu_i) ([Q] Eq. 4 and its multi-term generalization)."""
+    """L(t, p) = L0 + Σ_i a_i t^(−mu_i) p^(−nu_i) (SPEC §10; [Q] Fig. 5)."""
 
     a: tuple[float, ...]
     mu: tuple[float, ...]
@@ -50,7 +50,7 @@ class PowerLawSum:
 
 
 def two_term(mu: float, nu: float, L0: float = 0.0) -> PowerLawSum:
-    """L = L0 + t^(−mu) + p^(−nu), the law of [Q] Sec. 4.1."""
+    """L = L0 + t^(−mu) + p^(−nu), the two-term law of SPEC §10."""
     return PowerLawSum(a=(1.0, 1.0), mu=(mu, 0.0), nu=(0.0, nu), L0=L0)
 
 
@@ -60,12 +60,12 @@ def phase_two(L0: float = 0.0) -> PowerLawSum:
 
 
 def gamma_star_two_term(mu: float, nu: float) -> float:
-    """Closed form for two terms: t*(p) ∝ p^(nu/mu) ([Q] Sec. 4.1)."""
+    """Closed form for two terms: t*(p) ∝ p^(nu/mu) (SPEC §10)."""
     return nu / mu
 
 
 def collapse_curve_two_term(x, mu: float, nu: float) -> np.ndarray:
-    """Exact collapsed curve of the two-term law at gamma*: (r·x^(−mu) + 1)/(r + 1), r = nu/mu ([Q] Eq. 5)."""
+    """Exact collapsed curve of the two-term law at gamma*: (r·x^(−mu) + 1)/(r + 1), r = nu/mu (SPEC §10)."""
     r = nu / mu
     return (r * np.asarray(x, dtype=float) ** (-mu) + 1) / (r + 1)
 
@@ -97,6 +97,8 @@ def _argmin_logp(law: PowerLawSum, logC: np.ndarray, k: float, iters: int = 160)
         hi, lo = np.where(left, d, hi), np.where(left, lo, c)
         c, d = hi - _GOLDEN * (hi - lo), lo + _GOLDEN * (hi - lo)
         fc, fd = f(c), f(d)
+        if np.all(hi - lo < 1e-12 * (1 + np.abs(lo))):  # below the resolution of log p
+            break
     return (lo + hi) / 2
 
 
@@ -109,19 +111,29 @@ def frontier(law: PowerLawSum, C, k: float = 6.0) -> Frontier:
     return Frontier(C=C, p=p, t=t, loss=law.loss(t, p))
 
 
-def optimal_horizon(law: PowerLawSum, p, k: float = 6.0, iters: int = 80) -> np.ndarray:
-    """t*(p): the horizon at which size p is compute-optimal, i.e. p*(C) = p on the frontier (bisection in log C)."""
+def optimal_horizon(law: PowerLawSum, p, k: float = 6.0, iters: int = 200) -> np.ndarray:
+    """t*(p): the horizon at which size p is compute-optimal, i.e. p*(C = k·p·t) = p on the frontier.
+
+    Solved as the first-order condition of `frontier`'s minimization, ∂L/∂log t = ∂L/∂log p, i.e.
+    Σ_i a_i (mu_i − nu_i) t^(−mu_i) p^(−nu_i) = 0, by bisection in log t (positive for small t, negative for
+    large t); tests check it against the minimization itself. `k` does not move t*: it only relabels C.
+    """
     logp = np.log(np.asarray(p, dtype=float))
-    # p*(C) increases with C: bisect log C over horizons log t in ±(60 + 4|log p|) at this p.
+
+    def slope(v):  # ∂L/∂log p − ∂L/∂log t at log t = v
+        return sum(a * (mu - nu) * np.exp(-mu * v - nu * logp) for a, mu, nu in zip(law.a, law.mu, law.nu))
+
     span = 60.0 + 4 * np.abs(logp)
-    lo, hi = np.log(k) + logp - span, np.log(k) + logp + span
-    if not ((_argmin_logp(law, lo, k) < logp).all() and (_argmin_logp(law, hi, k) > logp).all()):
+    lo, hi = -span, span
+    if not ((slope(lo) > 0).all() and (slope(hi) < 0).all()):
         raise ValueError("the compute-optimal horizon lies outside log t in ±(60 + 4|log p|); check the exponents")
     for _ in range(iters):
         mid = (lo + hi) / 2
-        below = _argmin_logp(law, mid, k) < logp
-        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
-    return np.exp((lo + hi) / 2) / (k * np.exp(logp))
+        up = slope(mid) > 0  # more time still pays: the optimum lies at larger t
+        lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
+        if np.all(hi - lo < 1e-13 * (1 + np.abs(lo))):
+            break
+    return np.exp((lo + hi) / 2)
 
 
 def gamma_star(law: PowerLawSum, p, k: float = 6.0) -> PowerLawFit:
@@ -155,6 +167,24 @@ class CollapseFamily:
         """max over x of Δ(x)."""
         return float(np.max(self.deviation))
 
+    def mean_deviation(self, x_min: float = 0.1) -> float:
+        """Mean of Δ(x) over x >= x_min (past the earliest, pre-asymptotic part of training)."""
+        return float(np.mean(self.deviation[self.x >= x_min]))
+
+    def max_distance(self, reference) -> float:
+        """max over sizes and x of |ℓ − reference(x)|, e.g. against the closed-form curve."""
+        return float(np.max(np.abs(self.ell - np.asarray(reference, dtype=float)[None, :])))
+
+    def max_relative_distance(self, reference, x_min: float = 0.1) -> float:
+        """max over sizes and x >= x_min of |ℓ/reference(x) − 1|."""
+        keep = self.x >= x_min
+        return float(np.max(np.abs(self.ell[:, keep] / np.asarray(reference, dtype=float)[None, keep] - 1)))
+
+    def compute_grid(self, n: int = 200, k: float = 6.0) -> np.ndarray:
+        """Log-spaced computes C = k·p·t spanning every curve of the family."""
+        C = k * self.p[:, None] * self.horizon[:, None] * self.x[None, :]
+        return np.geomspace(C.min(), C.max(), n)
+
 
 def collapse_deviation(ell) -> np.ndarray:
     """Δ(x) = std / mean over curves (axis 0) of ℓ(x), ddof 0 (SPEC §8)."""
@@ -176,6 +206,14 @@ def collapse_family(law: PowerLawSum, p, gamma: float, x, *, p_ref: float | None
     ell = (R + shift) / final[:, None]
     return CollapseFamily(p=p, gamma=float(gamma), horizon=T, x=x, loss=law.L0 + R, offset=offset, ell=ell,
                           deviation=collapse_deviation(ell))
+
+
+FIG5_SIZES = np.logspace(1, 9, 9)  # [Q] Fig. 5b: p = 10^1 ... 10^9
+
+
+def shifted(gamma: float, shift: float) -> tuple[float, float, float]:
+    """(1 − shift)·gamma, gamma, (1 + shift)·gamma: [Q] Fig. 5b uses shift = 0.1."""
+    return ((1 - shift) * gamma, gamma, (1 + shift) * gamma)
 
 
 def gamma_family(law: PowerLawSum, p, gammas, x, **kw) -> tuple[CollapseFamily, ...]:

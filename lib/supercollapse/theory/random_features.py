@@ -1,7 +1,7 @@
 """The linear random-feature model of [B] (Bordelon, Atanasov, Pehlevan 2024), solved exactly (SPEC §10).
 
 Teacher: y = w*·ψ(x) with Gaussian features ψ ~ N(0, Λ), Λ = diag(λ_k), λ_k = k^(−b), task power
-(w*_k)² λ_k = k^(−a), k = 1..M ([B] Sec. 2). Student: f = w·Aψ/√N with A ∈ R^(N×M) i.i.d. N(0, 1), w ∈ R^N
+(w*_k)² λ_k = k^(−a), k = 1..M (SPEC §10). Student: f = w·Aψ/√N with A ∈ R^(N×M) i.i.d. N(0, 1), w ∈ R^N
 trained from w = 0 by gradient flow on the loss L = ½E(f − y)² (or on P fixed samples).
 
 Everything is written with X = Λ^(1/2)Aᵀ/√N (M × N) and z = Λ^(1/2)w* (z_k² = k^(−a)): the test loss is
@@ -51,7 +51,7 @@ class Task:
         return 0.5 * float(np.sum(self.target ** 2))
 
     def infinite_width_loss(self, t) -> np.ndarray:
-        """Population gradient flow at N = ∞: L(t) = ½ Σ_k k^(−a) e^(−2 λ_k t) ([B] Eq. for the N, P → ∞ limit)."""
+        """Population gradient flow at N = ∞: L(t) = ½ Σ_k k^(−a) e^(−2 λ_k t) (the N, P → ∞ limit)."""
         t = np.asarray(t, dtype=float)
         return 0.5 * np.exp(-2 * np.multiply.outer(t, self.eigenvalues)) @ self.target ** 2
 
@@ -241,7 +241,7 @@ def final_losses(task: Task, widths, *, draws: int = 1, seed: int = 0) -> np.nda
 
 
 def width_correction(task: Task, curves: tuple[Curves, ...]) -> np.ndarray:
-    """N·(E_A L_N(t) − L_∞(t)) for each width (widths × times): constant in N at early times ([B] Sec. 4, 1/N)."""
+    """N·(E_A L_N(t) − L_∞(t)) for each width (widths × times): constant in N at early times ([B] Fig. 2: 1/N)."""
     return np.stack([c.N * (c.mean - task.infinite_width_loss(c.t)) for c in curves])
 
 
@@ -254,7 +254,7 @@ def width_correction_fit(task: Task, curves: tuple[Curves, ...], t0: float) -> "
 
 
 def ensemble_gradient_flow(task: Task, N: int, E: int, t, *, draws: int = 1, seed: int = 0) -> Curves:
-    """Population loss of the average of E independently drawn width-N students ([B] Sec. 6, Fig. 6a)."""
+    """Population loss of the average of E independently drawn width-N students ([B] Fig. 6a)."""
     t = np.asarray(t, dtype=float)
     z = task.target
     test = np.empty((draws, len(t)))
@@ -268,3 +268,31 @@ def ensemble_gradient_flow(task: Task, N: int, E: int, t, *, draws: int = 1, see
         R = mean_pred - z[:, None]
         test[d] = 0.5 * np.sum(R * R, axis=0)
     return Curves(t=t, test=test, train=None, N=int(N), P=None)
+
+
+def time_fit(curves: Curves, task: Task, t_min: float = 3.0, factor: float = 10.0) -> "PowerLawFit":
+    """Fit of the time bottleneck L ~ t^(−(a−1)/b) on the time-limited regime.
+
+    From t_min while the loss exceeds `factor` × its final value (the width or data plateau, when the time grid
+    reaches it), and before M^b/100, where the teacher's last modes start being learned.
+    """
+    from .fits import fit_power_law
+
+    mean = curves.mean
+    before = np.flatnonzero(mean >= factor * mean[-1])
+    t_max = task.M ** task.b / 100
+    if len(before):
+        t_max = min(t_max, float(curves.t[before[-1]]))
+    return fit_power_law(curves.t, curves.test, t_min, t_max)
+
+
+def ensemble_study(task: Task, N: int, counts, t, *, draws: int = 1, seed: int = 0):
+    """Ensembles of E width-N students and single students of width E·N, for each E ([B] Fig. 6a)."""
+    ens = tuple(ensemble_gradient_flow(task, N, E, t, draws=draws, seed=seed) for E in counts)
+    single = tuple(gradient_flow(task, N * E, t, draws=draws, seed=seed) for E in counts)
+    return ens, single
+
+
+def final_test(curves) -> np.ndarray:
+    """Last test loss of each curve and draw (draws × curves): the plateau of a long enough run."""
+    return np.stack([c.test[:, -1] for c in curves], axis=1)

@@ -16,6 +16,8 @@ class Sizes:
     widths: tuple[int, ...]  # width ladder of [B] Fig. 2 and 3
     data_sizes: tuple[int, ...]  # sample sizes P of [B] Figs. 2 and 5
     draws: int  # draws of the projection A (and of the data) behind every error band
+    correction_widths: tuple[int, ...]  # [B] Fig. 2's 1/N correction: its mean needs many draws (A-noise ~ N^-1/2)
+    correction_draws: int
     frontier_widths: tuple[int, ...]  # dense ladder for the compute-optimal frontier ([B] Fig. 4, chapter 22)
     frontier_draws: int
     sgd_width: int  # [B] Fig. 3b: batch sizes at this width
@@ -31,22 +33,30 @@ class Sizes:
 
     @property
     def x(self) -> np.ndarray:
-        """Normalized compute grid x in [0.01, 1] (SPEC §8)."""
+        """Normalized compute grid x in [0.01, 1], linear (SPEC §8)."""
         return np.linspace(0.01, 1.0, self.n_x)
+
+    @property
+    def log_x(self) -> np.ndarray:
+        """Normalized compute grid x in [0.01, 1], log-spaced (for log-log pictures)."""
+        return np.geomspace(0.01, 1.0, 2 * self.n_x)
 
 
 _SIZES = {
-    "smoke": Sizes(M=512, widths=(16, 32, 64), data_sizes=(16, 32, 64), draws=2,
+    "smoke": Sizes(M=512, widths=(16, 32, 64), data_sizes=(16, 32, 64), draws=2, correction_widths=(16, 32),
+                   correction_draws=4,
                    frontier_widths=(8, 11, 16, 23, 32, 45, 64), frontier_draws=2, sgd_width=32, sgd_batches=(1, 8),
                    sgd_seeds=2, sgd_t_max=50.0, ensemble_width=16, ensembles=(1, 2), ladder_widths=(16, 32, 64),
                    ladder_seeds=3, n_t=40, n_x=50),
     "cpu": Sizes(M=8192, widths=(32, 64, 128, 256, 512, 1024), data_sizes=(32, 64, 128, 256, 512, 1024), draws=8,
+                 correction_widths=(32, 64, 128, 256), correction_draws=16,
                  frontier_widths=tuple(int(n) for n in np.round(np.geomspace(16, 1024, 13))), frontier_draws=4,
                  sgd_width=256, sgd_batches=(1, 4, 32), sgd_seeds=4, sgd_t_max=1000.0, ensemble_width=128,
                  ensembles=(1, 2, 4, 8), ladder_widths=(64, 128, 256, 512, 1024), ladder_seeds=12, n_t=100,
                  n_x=100),
     "gpu": Sizes(M=32768, widths=(32, 64, 128, 256, 512, 1024, 2048, 4096),
                  data_sizes=(32, 64, 128, 256, 512, 1024, 2048, 4096), draws=16,
+                 correction_widths=(32, 64, 128, 256, 512), correction_draws=64,
                  frontier_widths=tuple(int(n) for n in np.round(np.geomspace(16, 4096, 17))), frontier_draws=8,
                  sgd_width=1024, sgd_batches=(1, 4, 32), sgd_seeds=8, sgd_t_max=4000.0, ensemble_width=256,
                  ensembles=(1, 2, 4, 8, 16), ladder_widths=(64, 128, 256, 512, 1024, 2048), ladder_seeds=32,

@@ -1,0 +1,177 @@
+"""Charts and page text of the headline chapters: valid specs, thinned and rounded embedded data, honest text."""
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from supercollapse import collapse, frames, plots_collapse as pc, scaling
+
+N_EVALS = 400  # more evaluations per run than a chart may embed
+
+
+def ladder(widths=(16, 24, 32, 48, 64), seeds=(0, 1, 2), n=N_EVALS, constant=False):
+    """A width ladder in the long-frame format: L = 0.1 + 3·P^-0.3 + 0.5·(t/1e3)^-0.4 with 1% seed noise."""
+    parts = []
+    for D in widths:
+        P = 40 * D * D
+        T = 4e3 * P ** 0.9 if not constant else 4e3 * max(widths) ** 2 * 40
+        t = np.linspace(T / n, T, n)
+        for s in seeds:
+            noise = 1 + 0.01 * np.random.default_rng(100 * D + s).normal()
+            loss = (0.1 + 3 * P**-0.3 + 0.5 * (t / 1e3) ** -0.4) * noise
+            parts.append(pd.DataFrame({"run": f"D{D}-s{s}", "D": D, "P": P, "seed": s, "step": np.arange(n),
+                                       "tokens": t, "compute": 6 * P * t / 1e15, "loss": loss}))
+    return frames.validate(pd.concat(parts, ignore_index=True))
+
+
+@pytest.fixture(scope="module")
+def decay():
+    return ladder()
+
+
+@pytest.fixture(scope="module")
+def result(decay):
+    return collapse.analyze(decay)
+
+
+def datasets(chart):
+    """The spec (validated by Altair's schema) and its embedded rows, dataset by dataset."""
+    spec = chart.to_dict()
+    return spec, list(spec.get("datasets", {}).values())
+
+
+def assert_compact(rows, max_points=pc.MAX_POINTS, by=("run",)):
+    for data in rows:
+        df = pd.DataFrame(data)
+        keys = [k for k in by if k in df.columns]
+        if keys:
+            assert df.groupby(keys).size().max() <= max_points
+        for v in df.select_dtypes("number").to_numpy(dtype=float).ravel():
+            assert math.isfinite(v) and float(f"{v:.{pc.DIGITS}g}") == v  # rounded: short JSON
+
+
+def test_thin_and_round():
+    df = pd.DataFrame({"run": np.repeat(["a", "b"], 500), "compute": np.tile(np.arange(500.0), 2)})
+    out = pc.thin(df, 150)
+    assert out.groupby("run").size().max() <= 150
+    assert set(out.groupby("run")["compute"].agg(["min", "max"]).to_numpy().ravel()) == {0.0, 499.0}
+    assert list(pc.round_sig([1.234567e-9, 0.123456, np.nan])[:2]) == [1.235e-9, 0.1235]
+    assert len(json.dumps(pc.compact(pd.DataFrame({"v": [1 / 3]}))["v"].tolist())) <= 10
+
+
+def test_loss_vs_compute(decay, result):
+    spec, rows = datasets(pc.loss_vs_compute(decay, result.fit, title="Fig. 1a"))
+    assert_compact(rows)
+    curves = pd.DataFrame(max(rows, key=len))
+    assert {"D", "seed", "compute", "loss", "run"} <= set(curves.columns)
+    assert len(curves) <= decay["run"].nunique() * pc.MAX_POINTS < len(decay)
+    assert "log" in json.dumps(spec)  # log axes as in [Q]
+
+
+def test_loss_vs_compute_without_a_fit_or_widths(decay):
+    spec, rows = datasets(pc.loss_vs_compute(decay.drop(columns="D")))
+    assert_compact(rows)
+    assert "P" in pd.DataFrame(max(rows, key=len)).columns
+
+
+def test_normalized_curves_and_delta_vs_sigma(decay, result):
+    for build in (pc.normalized_curves, pc.delta_vs_sigma):
+        spec, rows = datasets(build(result, decay, title="t"))
+        assert_compact(rows, max_points=len(result.x), by=("D",))
+        assert any("D" in pd.DataFrame(r).columns for r in rows)  # legend by width
+    spec, rows = datasets(pc.normalized_curves(result, title="no widths", log_y=False))
+    assert any("P" in pd.DataFrame(r).columns for r in rows)
+
+
+def test_ratio_comparison(decay, result):
+    constant = collapse.analyze(ladder(constant=True).pipe(collapse.truncate_like, decay))
+    spec, rows = datasets(pc.ratio_comparison({"decay": result, "constant": constant}))
+    assert_compact(rows, max_points=len(result.x), by=("ladder",))
+
+
+def test_frontier(decay):
+    const = ladder(widths=(8, 12, 16, 24, 32, 48, 64, 96), seeds=(0, 1), constant=True)
+    h = scaling.fit_horizon(const, n_boot=20)
+    spec, rows = datasets(pc.frontier(const, h, title="Fig. 10"))
+    assert_compact(rows, by=("run",))
+    front = [pd.DataFrame(r) for r in rows if "frontier" in r[0]]
+    assert front and len(front[0]) <= 96 and set(front[0]["frontier"]) <= {"kept", "dropped (edge width)"}
+    table = pc.horizon_table(h, [])
+    assert table.empty
+
+
+def test_offsets(decay, result):
+    offsets = collapse.fig2_offsets(decay, result.L0)
+    table = collapse.offset_sensitivity(decay, offsets)
+    for chart in (pc.offset_deltas(table, result), pc.offset_deltas(table), pc.offset_panels(decay, offsets)):
+        spec, rows = datasets(chart)
+        assert_compact(rows, max_points=len(result.x), by=("label", "D"))
+    summary = pc.offset_summary(table)
+    assert list(summary["offset L̂"]) == list(offsets) and summary.shape == (4, 3)
+    text = pc.offset_text(summary, "cpu")
+    assert ("fitted L0 gives the smallest" in text) == (summary.iloc[:, -1].idxmin() == 0)
+    # A fit at its bound, L0 = 0: the offset "0" is the same normalization and is not a competitor.
+    at_bound = summary.assign(value=[0.0, 0.0, -0.1, 0.1])
+    at_bound.iloc[1, -1] = at_bound.iloc[0, -1] / 2
+    assert "coincides with the fitted L0" in pc.offset_text(at_bound, "cpu")
+    assert "L̂ = 0 gives" not in pc.offset_text(at_bound, "cpu")
+
+
+def test_text_follows_the_numbers(result):
+    import dataclasses
+
+    for ratio, word in ((0.5, "supercollapse"), (1.5, "collapse"), (5.0, "no collapse")):
+        r = dataclasses.replace(result, window_mean_ratio=ratio)
+        assert f"**{word}**" in pc.verdict_text(r, "cpu")
+        assert pc.verdict_text(r, "smoke").startswith("At `smoke` scale")
+    assert "undefined" in pc.verdict_text(dataclasses.replace(result, window_mean_ratio=float("nan")), "cpu")
+    assert "no onset" in pc.onset_text(dataclasses.replace(result, onset=None))
+    assert "0.62" in pc.onset_text(dataclasses.replace(result, onset=0.62))
+    assert "only at the last" in pc.onset_text(dataclasses.replace(result, onset=0.99))
+    low, high = (dataclasses.replace(result, window_mean_ratio=v) for v in (0.5, 2.0))
+    assert "Decay lowers" in pc.schedule_text(low, high, "cpu")
+    assert "does not lower" in pc.schedule_text(high, low, "cpu")
+    assert "No published logs" in pc.published_text(None, "the figure") and pc.published_ladder("") is None
+
+
+def test_fit_text(decay, result):
+    import dataclasses
+
+    assert "below the lowest seed-mean final loss" in pc.fit_text(result, decay)
+    assert "lower bound" in pc.fit_text(dataclasses.replace(result, L0=0.0), decay)
+
+
+def test_horizon_table_rows_per_width():
+    from supercollapse.config import RunConfig
+
+    h = scaling.fit_horizon(ladder(widths=(8, 12, 16, 24, 32, 48), seeds=(0, 1), constant=True), n_boot=5)
+    configs = [RunConfig(task="mlp", D=D, B=64, T=640, seed=s, warmup=1) for D in (8, 16) for s in (0, 1)]
+    table = pc.horizon_table(h, configs)
+    assert list(table["D"]) == [8, 16] and (table["steps trained"] == 10).all()
+    assert table["T(P) (examples)"].dtype.kind == "i"
+
+
+def test_gamma_text():
+    h = scaling.fit_horizon(ladder(widths=(8, 12, 16, 24, 32, 48), seeds=(0, 1), constant=True), n_boot=10)
+    assert "bootstrap" in pc.gamma_text(h) and f"{h.gamma:.3f}" in pc.gamma_text(h)
+    h1 = scaling.fit_horizon(ladder(widths=(8, 12, 16, 24, 32, 48), seeds=(0,), constant=True))
+    assert "no bootstrap" in pc.gamma_text(h1)
+
+
+def test_published_ladder_reads_the_one_named_file(tmp_path, decay):
+    import pickle
+
+    rows = [{"D": g["D"].iloc[0], "num_params": g["P"].iloc[0], "seed": g["seed"].iloc[0],
+             "opt_C": g["compute"].iloc[-1], "opt_L": g["loss"].iloc[-1],
+             "history": g[["step", "compute"]].assign(test_loss=g["loss"].to_numpy()).reset_index(drop=True)}
+            for _, g in decay.groupby("run")]
+    path = tmp_path / "authors.pkl"
+    path.write_bytes(pickle.dumps(pd.DataFrame(rows)))
+    frame = pc.published_ladder(str(path))
+    assert frame["run"].nunique() == decay["run"].nunique()
+    text = pc.published_text(frame, "the figure", "A finding.")
+    assert "authors.pkl" in text and text.endswith("A finding.")
+    with pytest.raises(ValueError, match="no such file"):
+        pc.published_ladder(str(tmp_path / "missing.pkl"))

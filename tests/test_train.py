@@ -1,0 +1,100 @@
+"""The training engine: evaluation grid, curve columns, learning, determinism, resumption, divergence."""
+import numpy as np
+import pytest
+
+from supercollapse import data, optim, train
+from supercollapse.config import RunConfig, run_key
+from supercollapse.models import param_count
+
+CFG = RunConfig(D=32, N=2, B=256, T=256 * 24, warmup=5, base_lr=0.003, n_evals=10, eval_size=512)
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("SUPERCOLLAPSE_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def same(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k], equal_nan=True) for k in a)
+
+
+def test_eval_steps_grid():
+    cfg = RunConfig(B=1, T=10_000, n_evals=200)
+    grid = train.eval_steps(cfg)
+    assert grid[0] == 0 and grid[-1] == cfg.steps and np.all(np.diff(grid) > 0)
+    assert 200 <= len(grid) <= 210
+    assert np.isin(np.arange(1, 10), grid).all()  # the geometric half covers the first steps densely
+    assert (grid > cfg.steps / 2).sum() > 40  # the linear half covers the end
+    np.testing.assert_array_equal(train.eval_steps(cfg.replace(T=50)), np.arange(51))
+
+
+def test_curves_learn_and_follow_spec_columns():
+    curves = train.train(CFG, progress=False)
+    assert set(curves) == {"step", "tokens", "compute", "lr", "tau", "train_loss", "test_loss"}
+    np.testing.assert_array_equal(curves["step"], train.eval_steps(CFG))
+    np.testing.assert_array_equal(curves["tokens"], curves["step"] * CFG.B)
+    np.testing.assert_allclose(curves["compute"], 6 * param_count(CFG) * curves["tokens"] / 1e15)
+    s = np.asarray(optim.schedule(CFG)(np.arange(CFG.steps + 1)), np.float64)
+    np.testing.assert_allclose(curves["lr"], CFG.base_lr * s[curves["step"]])
+    np.testing.assert_allclose(curves["tau"], [CFG.base_lr * s[:t].sum() for t in curves["step"]], rtol=1e-6)
+    assert all(np.isfinite(v).all() for v in curves.values())
+    assert curves["test_loss"][-1] < 0.95 * curves["test_loss"][0]  # 24 steps lower the loss
+    assert curves["train_loss"][-1] < curves["train_loss"][0]
+
+
+def test_deterministic_and_independent_of_seed_only_through_init():
+    a, b = train.train(CFG, progress=False), train.train(CFG, progress=False)
+    assert same(a, b)
+    c = train.train(CFG.replace(seed=1), progress=False)
+    assert not np.array_equal(a["test_loss"][1:], c["test_loss"][1:])
+    assert a["test_loss"][0] == c["test_loss"][0]  # zero-init readout: same data, same initial loss
+
+
+def test_resume_after_interruption_is_bit_for_bit(tmp_path, monkeypatch):
+    monkeypatch.setattr(train, "_CHUNK_FLOP", 1)  # chunks of one step: many chunk boundaries
+    full = train.train(CFG, progress=False)
+    stream = data.train_stream
+
+    def interrupted(cfg):  # the data stream raises when the run asks for step 15, like a Ctrl-C would
+        batches = stream(cfg)
+
+        def read(step, n):
+            if step >= 15:
+                raise KeyboardInterrupt
+            return batches(step, n)
+        return read
+
+    monkeypatch.setattr(data, "train_stream", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train.train(CFG, checkpoint_dir=tmp_path, checkpoint_seconds=0, progress=False)
+    assert (tmp_path / f"{run_key(CFG)}.npz").exists()
+    monkeypatch.setattr(data, "train_stream", stream)
+    resumed = train.train(CFG, checkpoint_dir=tmp_path, checkpoint_seconds=0, progress=False)
+    assert same(full, resumed)
+    assert not list(tmp_path.iterdir())  # the checkpoint is removed once the run finishes
+
+
+def test_divergence_names_run_and_step(tmp_path):
+    cfg = CFG.replace(base_lr=1e30, warmup=0)
+    with pytest.raises(train.TrainingDiverged, match=rf"run {run_key(cfg)} .* step 1\b"):
+        train.train(cfg, checkpoint_dir=tmp_path, checkpoint_seconds=0, progress=False)
+    assert not list(tmp_path.iterdir())
+
+
+def test_buvar_column():
+    curves = train.train(CFG.replace(buvar=True, schedule="const"), progress=False)
+    buvar = curves["Buvar"]
+    assert np.isnan(buvar[0])  # no second-moment estimate before the first update
+    assert np.isfinite(buvar[1:]).all() and (buvar[1:] >= 0).all() and buvar[-1] > 0
+
+
+def test_transformer_learns_a_periodic_stream():
+    folder = data.dataset_dir("periodic")
+    folder.mkdir(parents=True, exist_ok=True)
+    np.tile(np.arange(5, dtype=np.uint8), 2000).tofile(folder / "train.bin")
+    np.tile(np.arange(5, dtype=np.uint8), 200).tofile(folder / "test.bin")
+    cfg = RunConfig(task="chess", dataset="periodic", V=32, D=64, N=1, L=16, B=8, T=8 * 16 * 20, warmup=2,
+                    head_dim=32, base_lr=0.02, embed_mult=10.0, n_evals=5, eval_size=512, schedule="const")
+    curves = train.train(cfg, progress=False)
+    assert curves["test_loss"][0] == pytest.approx(np.log(32), rel=1e-4)  # zero-init readout: uniform over V
+    assert curves["test_loss"][-1] < 0.5 * curves["test_loss"][0]
