@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import paths
 
-_BAR = re.compile(r"\d+%\|")  # a tqdm progress bar
+_BAR = re.compile(r"\d+%\||\x1b\[A|TqdmWarning|\d+it \[")  # tqdm progress bars and their warnings
 _CHOICES = re.compile(r"^\s*([\w.-]+(?:\s*\|\s*[\w.-]+)+)")
 
 

@@ -191,7 +191,7 @@ def load_or_train(configs, *, allow_train: bool = True, progress: bool = True) -
             f"{len(missing)} of {len(configs)} runs are not stored (first: {run_key(missing[0])}); "
             "set allow_train=True (`-p allow_train True`) to train them, or use a scale with stored runs")
     if missing:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         from .train import train
 
