@@ -4,7 +4,7 @@ import pytest
 from scipy.linalg import expm
 
 from supercollapse import theory
-from supercollapse.theory import bridge, power_laws, random_features as rf, sgd
+from supercollapse.theory import bridge, random_features as rf, sgd
 
 P_LADDER = np.logspace(1, 9, 9)  # [Q] Fig. 5b: p = 10^1 ... 10^9
 X = np.geomspace(0.01, 1, 60)

@@ -28,12 +28,6 @@ def _thin(df: pd.DataFrame, max_rows: int = MAX_ROWS) -> pd.DataFrame:
     return df.iloc[::k] if k > 1 else df
 
 
-def _num(v) -> float | None:
-    """JSON-safe float (None for NaN/inf)."""
-    v = float(v)
-    return v if np.isfinite(v) else None
-
-
 def _size_label(v) -> str:
     return "∞" if v is None else f"{int(v)}"
 
@@ -48,9 +42,10 @@ def _fmt(col: str, title: str | None = None, fmt: str = ".4g") -> alt.Tooltip:
     return alt.Tooltip(col, format=fmt, title=title or col)
 
 
-def side_by_side(*charts, title: str = "") -> alt.HConcatChart:
-    """Charts in one row, each with its own color and dash legend."""
-    return alt.hconcat(*charts, title=title).resolve_scale(color="independent", strokeDash="independent")
+def side_by_side(*charts, title: str = "", shared_legend: bool = False) -> alt.HConcatChart:
+    """Charts in one row; each keeps its own color and dash legend unless `shared_legend`."""
+    row = alt.hconcat(*charts, title=title)
+    return row if shared_legend else row.resolve_scale(color="independent", strokeDash="independent")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -130,7 +125,8 @@ def power_law_ladder(family: CollapseFamily, front, L0: float, *, k: float = 6.0
         color=alt.Color("log10 p:Q", scale=alt.Scale(scheme=SIZES), title="log10 p"), detail="p:Q",
         tooltip=[_fmt("p", fmt=".3g"), _fmt("C"), _fmt("L − L0")])
     edge = alt.Chart(fr).mark_line(color="black", strokeDash=[5, 4]).encode(
-        x="C:Q", y="L − L0:Q", tooltip=[_fmt("C"), _fmt("L − L0", "L* − L0"), _fmt("p*", fmt=".3g"), _fmt("t*", fmt=".3g")])
+        x="C:Q", y="L − L0:Q",
+        tooltip=[_fmt("C"), _fmt("L − L0", "L* − L0"), _fmt("p*", fmt=".3g"), _fmt("t*", fmt=".3g")])
     return (lines + edge).properties(title=title, width=WIDTH, height=HEIGHT).interactive()
 
 
@@ -215,7 +211,8 @@ def frontier(front: RFFrontier, *, title: str = "", width: int = PANEL[0], heigh
         x=alt.X("compute:Q", scale=LOG, title="compute C = N·t"), y=alt.Y("loss:Q", scale=LOG, title="loss L"),
         color=_size_color("N", "N", df["N"]), tooltip=["N", _fmt("compute", "C"), _fmt("loss", "L")])
     edge = alt.Chart(fr).mark_point(color="black", size=12, filled=True).encode(
-        x="compute:Q", y="loss:Q", tooltip=[alt.Tooltip("N", title="winner N"), _fmt("compute", "C"), _fmt("loss", "L*")])
+        x="compute:Q", y="loss:Q",
+        tooltip=[alt.Tooltip("N", title="winner N"), _fmt("compute", "C"), _fmt("loss", "L*")])
     line = alt.Chart(fit).mark_line(color="#d62728", strokeDash=[6, 3]).encode(x="compute:Q", y="loss:Q")
     return (lines + edge + line).properties(title=title, width=width, height=height).interactive()
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .fits import PowerLawFit, fit_power_law
+
 
 @dataclass(frozen=True)
 class Task:
@@ -245,10 +247,8 @@ def width_correction(task: Task, curves: tuple[Curves, ...]) -> np.ndarray:
     return np.stack([c.N * (c.mean - task.infinite_width_loss(c.t)) for c in curves])
 
 
-def width_correction_fit(task: Task, curves: tuple[Curves, ...], t0: float) -> "PowerLawFit":
+def width_correction_fit(task: Task, curves: tuple[Curves, ...], t0: float) -> PowerLawFit:
     """Power-law fit of E_A L_N(t0) − L_∞(t0) against N at an early time t0 (predicted exponent −1)."""
-    from .fits import fit_power_law
-
     excess = [np.interp(np.log(t0), np.log(c.t), c.mean) - task.infinite_width_loss(t0) for c in curves]
     return fit_power_law([c.N for c in curves], excess)
 
@@ -270,20 +270,19 @@ def ensemble_gradient_flow(task: Task, N: int, E: int, t, *, draws: int = 1, see
     return Curves(t=t, test=test, train=None, N=int(N), P=None)
 
 
-def time_fit(curves: Curves, task: Task, t_min: float = 3.0, factor: float = 10.0) -> "PowerLawFit":
+def time_fit(curves: Curves, task: Task, t_min: float = 3.0, factor: float = 10.0) -> PowerLawFit:
     """Fit of the time bottleneck L ~ t^(−(a−1)/b) on the time-limited regime.
 
     From t_min while the loss exceeds `factor` × its final value (the width or data plateau, when the time grid
-    reaches it), and before M^b/100, where the teacher's last modes start being learned.
+    reaches it), and before M^b/100, where the teacher's last modes start being learned; at least one decade
+    (tiny models have no time-limited regime to speak of).
     """
-    from .fits import fit_power_law
-
     mean = curves.mean
     before = np.flatnonzero(mean >= factor * mean[-1])
     t_max = task.M ** task.b / 100
     if len(before):
         t_max = min(t_max, float(curves.t[before[-1]]))
-    return fit_power_law(curves.t, curves.test, t_min, t_max)
+    return fit_power_law(curves.t, curves.test, t_min, max(t_max, 10 * t_min))
 
 
 def ensemble_study(task: Task, N: int, counts, t, *, draws: int = 1, seed: int = 0):

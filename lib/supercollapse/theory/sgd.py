@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import jax.numpy as jnp
 import numpy as np
 
-from ..optim import SHAPES
 from .random_features import Spectrum, Task, spectrum
 
 
 def schedule(shape: str, steps: int, decay_frac: float = 1.0) -> np.ndarray:
     """Learning-rate multiplier s(step) for step = 0..steps−1: SPEC §5's shapes (optim.SHAPES), no warmup."""
+    import jax.numpy as jnp  # optim's shapes are JAX functions; import JAX only when a schedule is asked for
+
+    from ..optim import SHAPES
+
     if shape not in SHAPES:
         raise ValueError(f"unknown schedule {shape!r}; valid: {', '.join(SHAPES)}")
     if not (isinstance(steps, (int, np.integer)) and steps >= 1):

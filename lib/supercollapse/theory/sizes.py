@@ -54,12 +54,11 @@ _SIZES = {
                  sgd_width=256, sgd_batches=(1, 4, 32), sgd_seeds=4, sgd_t_max=1000.0, ensemble_width=128,
                  ensembles=(1, 2, 4, 8), ladder_widths=(64, 128, 256, 512, 1024), ladder_seeds=12, n_t=100,
                  n_x=100),
-    "gpu": Sizes(M=32768, widths=(32, 64, 128, 256, 512, 1024, 2048, 4096),
-                 data_sizes=(32, 64, 128, 256, 512, 1024, 2048, 4096), draws=16,
-                 correction_widths=(32, 64, 128, 256, 512), correction_draws=64,
-                 frontier_widths=tuple(int(n) for n in np.round(np.geomspace(16, 4096, 17))), frontier_draws=8,
-                 sgd_width=1024, sgd_batches=(1, 4, 32), sgd_seeds=8, sgd_t_max=4000.0, ensemble_width=256,
-                 ensembles=(1, 2, 4, 8, 16), ladder_widths=(64, 128, 256, 512, 1024, 2048), ladder_seeds=32,
+    "gpu": Sizes(M=16384, widths=(32, 64, 128, 256, 512, 1024, 2048), data_sizes=(32, 64, 128, 256, 512, 1024, 2048),
+                 draws=16, correction_widths=(32, 64, 128, 256, 512), correction_draws=64,
+                 frontier_widths=tuple(int(n) for n in np.round(np.geomspace(16, 2048, 15))), frontier_draws=8,
+                 sgd_width=512, sgd_batches=(1, 4, 32), sgd_seeds=8, sgd_t_max=1000.0, ensemble_width=256,
+                 ensembles=(1, 2, 4, 8), ladder_widths=(64, 128, 256, 512, 1024, 2048), ladder_seeds=32,
                  n_t=160, n_x=100),
 }
 
