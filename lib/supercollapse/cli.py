@@ -4,11 +4,19 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 
 from . import notebooks, paths
 from .runs import MissingRuns
 from .presets import SCALES
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (what is wrong, where to look) and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
 def _params(pairs, scale):
@@ -63,7 +71,11 @@ def cmd_runs(args):
             keys = store.keys()
             print(f"{store.root}: {len(keys)} runs")
             for key in keys:
-                c = store.load(key).config
+                try:
+                    c = store.load(key).config
+                except (OSError, ValueError, KeyError, TypeError) as e:
+                    print(f"  {key}  unreadable entry ({type(e).__name__}); see `supercollapse runs verify`")
+                    continue
                 print(f"  {key}  {c.task} D={c.D} seed={c.seed} T={c.T} {c.schedule} lr={c.base_lr}")
         return 0
     if args.action == "show":
@@ -71,7 +83,12 @@ def cmd_runs(args):
             raise notebooks.ParameterError("`runs show` needs a KEY (see `supercollapse runs list`)")
         for store in runs.stores():
             if store.has(args.key):
-                run = store.load(args.key)
+                try:
+                    run = store.load(args.key)
+                except (OSError, ValueError, KeyError, TypeError) as e:  # a damaged entry: not the user's input
+                    _fail(f"run {args.key} in {store.root} is unreadable ({type(e).__name__}: {e}); "
+                          "see `supercollapse runs verify`")
+                    return 1
                 print(json.dumps({"key": run.key, "store": str(store.root), "config": run.config.to_dict(),
                                   "meta": run.meta, "columns": {k: len(v) for k, v in run.curves.items()}},
                                  indent=1))
@@ -93,6 +110,63 @@ def cmd_runs(args):
     raise AssertionError(args.action)
 
 
+class _Unfitted:
+    """Stands in for a compute-optimal horizon that is not fitted yet: a ladder's widths, seeds and number of
+    runs do not depend on it (its configs' horizons, and so their keys, do)."""
+
+    def horizon(self, P):
+        return 1e15
+
+
+def _ladder_configs(lad, scale):
+    """(configs or None, note or None): a ladder's configs at `scale`, or why they cannot be listed yet."""
+    import inspect
+
+    try:
+        return lad.configs(scale), None
+    except MissingRuns:
+        if "horizon" not in inspect.signature(lad.build).parameters:
+            raise
+        note = "its horizons T(P) are fitted on the 'horizon' ladder's runs, which are not all stored"
+    except ValueError as e:
+        return None, f"its configs cannot be built: {e}"
+    try:
+        return lad.configs(scale, horizon=_Unfitted()), note
+    except ValueError as e:
+        return None, f"{note}; its configs cannot be built: {e}"
+
+
+def _trained_by(name: str) -> str | None:
+    """The chapter that trains ladder `name`: the first that calls `load_or_train(presets.ladder("name", ...))`,
+    else the first that builds the ladder and calls `load_or_train`."""
+    ladder = re.compile(r"presets\.ladder\(\s*[\"']" + re.escape(name) + r"[\"']")
+    direct = re.compile(r"load_or_train\(\s*" + ladder.pattern)
+    sources = [(ch.name, ch.path.read_text()) for ch in notebooks.chapters()]
+    for name_, src in sources:
+        if direct.search(src):
+            return name_
+    for name_, src in sources:
+        if ladder.search(src) and "load_or_train(" in src:
+            return name_
+    return None
+
+
+def _missing(name: str, scale: str, configs, needed_for: str | None = None):
+    """MissingRuns saying which of ladder `name`'s runs are not stored and which command trains them."""
+    from .config import run_key
+    from .runs import find
+
+    missing = [c for c in configs if find(c) is None]
+    chapter = _trained_by(name)
+    how = (f"`supercollapse run {chapter} --scale {scale}` trains them into the local cache" if chapter else
+           f"the chapter that uses ladder {name!r} trains them when run at --scale {scale}")
+    why = (f"ladder {needed_for!r} trains each width to the horizon T(P) fitted on ladder {name!r}, and "
+           if needed_for else "")
+    return MissingRuns(f"{why}{len(missing)} of {len(configs)} runs of ladder {name!r} at scale {scale} are not "
+                       f"stored (first: {run_key(missing[0]) if missing else '-'}); {how}; "
+                       "`supercollapse ladders` shows how many runs each ladder and scale has stored")
+
+
 def cmd_ladders(args):
     from . import presets, runs
     from .config import run_key
@@ -100,42 +174,59 @@ def cmd_ladders(args):
     rows = []
     for name, lad in presets.ladders().items():
         for scale in SCALES:
-            try:
-                cfgs = lad.configs(scale)
-            except runs.MissingRuns:
-                continue  # a ladder whose horizons come from runs that are not stored yet
-            stored = sum(any(s.has(run_key(c)) for s in runs.stores()) for c in cfgs)
+            cfgs, note = _ladder_configs(lad, scale)
+            stored = 0 if cfgs is None or note else \
+                sum(any(s.has(run_key(c)) for s in runs.stores()) for c in cfgs)
             rows.append({"name": name, "task": lad.task, "schedule": lad.schedule, "scale": scale,
-                         "widths": sorted({c.D for c in cfgs}), "seeds": sorted({c.seed for c in cfgs}),
-                         "runs": len(cfgs), "stored": stored, "description": lad.description})
+                         "widths": None if cfgs is None else sorted({c.D for c in cfgs}),
+                         "seeds": None if cfgs is None else sorted({c.seed for c in cfgs}),
+                         "runs": None if cfgs is None else len(cfgs), "stored": stored,
+                         "description": lad.description, "note": note})
     if args.json:
         print(json.dumps(rows, indent=1))
     else:
         for r in rows:
-            print(f"{r['name']:<14} {r['scale']:<6} {r['task']:<5} {r['schedule']:<8} widths={r['widths']} "
-                  f"seeds={len(r['seeds'])} stored {r['stored']}/{r['runs']}")
+            note = f"  ({r['note']})" if r["note"] else ""
+            seeds = "?" if r["seeds"] is None else len(r["seeds"])
+            runs_ = "?" if r["runs"] is None else r["runs"]
+            print(f"{r['name']:<10} {r['scale']:<6} {r['task']:<5} {r['schedule']:<7} widths={r['widths'] or '?'} "
+                  f"seeds={seeds} stored {r['stored']}/{runs_}{note}")
     return 0
 
 
-def cmd_diagnose(args):
-    from . import diagnose
+def _stored_ladder_frame(name: str, scale: str):
+    """The long frame of ladder `name` at `scale` from the run store; never trains (MissingRuns says how to)."""
+    from . import presets, runs
 
+    try:
+        configs = presets.ladder(name, scale)
+    except runs.MissingRuns:  # its horizons are fitted on the horizon ladder's runs
+        raise _missing("horizon", scale, presets.ladder("horizon", scale), needed_for=name) from None
+    try:
+        stored = runs.load_or_train(configs, allow_train=False, progress=False)
+    except runs.MissingRuns:
+        raise _missing(name, scale, configs) from None
+    return presets.ladder_frame(name, stored)
+
+
+def cmd_diagnose(args):
     if bool(args.file) == bool(args.ladder):
         raise notebooks.ParameterError("give either FILE or --ladder NAME (see `supercollapse ladders`)")
     if args.ladder:
-        from . import presets, runs
-
-        stored = runs.load_or_train(presets.ladder(args.ladder, args.scale), allow_train=False, progress=False)
-        frame = presets.ladder_frame(args.ladder, stored)
+        frame = _stored_ladder_frame(args.ladder, args.scale)
     else:
-        frame = diagnose.read_ladder(args.file)
-    report = diagnose.diagnose(frame, L0=args.L0, window=args.window)
+        from .diagnose import read_ladder  # pandas and scipy: after the checks that need neither
+
+        frame = read_ladder(args.file)
+    from .diagnose import diagnose
+
+    report = diagnose(frame, L0=args.L0, window=args.window)
     print(report.to_json() if args.json else report.to_table())
     return 0
 
 
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="supercollapse", description=__doc__)
+    ap = _Parser(prog="supercollapse", description=__doc__)
     sub = ap.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("list", help="list the chapters with their parameters")
@@ -187,15 +278,18 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         return args.func(args)
-    except notebooks.ParameterError as e:
-        print(f"supercollapse: {e}", file=sys.stderr)
-        return 2
-    except (ValueError, KeyError) as e:  # bad input: config values, files, ladders (DiagnoseError too)
-        print(f"supercollapse: {e}", file=sys.stderr)
+    except (ValueError, KeyError) as e:  # bad input: parameters, config values, files, ladders (DiagnoseError too)
+        _fail(e)
         return 2
     except (notebooks.ChapterError, MissingRuns) as e:
-        print(f"supercollapse: {e}", file=sys.stderr)
+        _fail(e)
         return 1
+
+
+def _fail(e: Exception | str) -> None:
+    """One line on stderr: the message of `e` (a KeyError's without its quotes, newlines folded)."""
+    text = e.args[0] if isinstance(e, KeyError) and e.args else e
+    print(f"supercollapse: {' '.join(str(text).split())}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -116,7 +116,7 @@ def _collapse(scale: str, horizon=None) -> list[RunConfig]:
     horizon = horizon or horizon_fit(scale)
     out = []
     for D in p["widths"]:
-        steps = max(2, round(float(horizon.horizon(param_count(_mlp(scale, D, 0, 2, "linear")))) / p["B"]))
+        steps = max(2, round(float(horizon.horizon(param_count(_mlp(scale, D, 0, p["steps"], "linear")))) / p["B"]))
         steps = min(steps, p.get("max_steps", steps))
         out += [_mlp(scale, D, s, steps, "linear") for s in p["seeds"]]
     return out
