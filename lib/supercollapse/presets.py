@@ -65,31 +65,40 @@ def _first(scale: str) -> list[RunConfig]:
             for D in widths for s in seeds]
 
 
-# The MLP ladders of the headline chapters (SPEC §7-8). Widths bracket the ones the frontier fit keeps;
-# constant-LR runs go past every width's horizon so the frontier is complete.
+# The MLP ladders of the headline chapters (SPEC §7-8). The constant-LR ladder trains every width for the same
+# `steps`: a horizon T*(P) that grows with P (gamma > 0) is then passed by every width once the widest passes
+# its own, so the frontier is complete; the widths bracket the ones the frontier fit keeps. The collapse ladder
+# uses widths whose fitted T(P) lies inside those runs, so the same runs cut at T(P) are its constant-LR twin.
 _MLP = {
     # smoke only exercises code paths: its fitted horizons are meaningless, so its steps are capped.
-    "smoke": dict(widths=(8, 12, 16, 24), seeds=(0, 1), steps=48, B=256, eval_size=2048, n_evals=24, max_steps=48),
-    "cpu": dict(widths=(24, 32, 48, 64, 96, 128), seeds=(0, 1, 2, 3, 4), steps=1600, B=1024, eval_size=16384,
-                n_evals=100),
-    "gpu": dict(widths=(128, 192, 256, 384, 512, 768, 1024), seeds=(0, 1, 2, 3, 4), steps=40000, B=4096,
+    "smoke": dict(widths=(8, 12, 16, 24), collapse_widths=(8, 12, 16, 24), seeds=(0, 1), horizon_seeds=(0, 1),
+                  steps=48, B=256, warmup=2, eval_size=2048, n_evals=24, max_steps=96),
+    "cpu": dict(widths=(16, 24, 32, 48, 64, 96), collapse_widths=(16, 24, 32, 48, 64), seeds=(0, 1, 2, 3, 4),
+                horizon_seeds=(0, 1, 2), steps=6000, B=1024, warmup=50, eval_size=16384, n_evals=120),
+    "gpu": dict(widths=(128, 192, 256, 384, 512, 768, 1024), collapse_widths=(192, 256, 384, 512, 768, 1024),
+                seeds=(0, 1, 2, 3, 4), horizon_seeds=(0, 1, 2), steps=40000, B=4096, warmup=500,
                 eval_size=100_000, n_evals=400),
 }
-MLP_WARMUP_FRAC = 0.02
 
 
 def _mlp(scale: str, D: int, seed: int, steps: int, schedule: str) -> RunConfig:
     p = _MLP[scale]
     return RunConfig(task="mlp", D=D, B=p["B"], T=steps * p["B"], seed=seed, base_lr=MLP_BASE_LR,
-                     schedule=schedule, warmup=max(1, round(MLP_WARMUP_FRAC * p["steps"])),
-                     eval_size=p["eval_size"], n_evals=p["n_evals"])
+                     schedule=schedule, warmup=p["warmup"], eval_size=p["eval_size"], n_evals=p["n_evals"])
+
+
+def _P(scale: str, D: int) -> int:
+    from .models import param_count
+
+    p = _MLP[scale]
+    return param_count(_mlp(scale, D, 0, p["steps"], "const"))
 
 
 @register("horizon", task="mlp", schedule="const",
-          description="constant-LR µP MLP ladder, trained past every width's compute-optimal horizon (Fig. 10)")
+          description="constant-LR µP MLP ladder, every width trained past its compute-optimal horizon (Fig. 10)")
 def _horizon(scale: str) -> list[RunConfig]:
     p = _MLP[scale]
-    return [_mlp(scale, D, s, p["steps"], "const") for D in p["widths"] for s in p["seeds"]]
+    return [_mlp(scale, D, s, p["steps"], "const") for D in p["widths"] for s in p["horizon_seeds"]]
 
 
 # The same runs, each cut at its own horizon T(P): a constant-LR compute-optimal ladder (Fig. 3).
@@ -110,14 +119,13 @@ def horizon_fit(scale: str, *, allow_train: bool = False, progress: bool = True)
           description="µP MLP ladder with linear decay to zero, each width trained to its T(P) (Fig. 1a-c, 2)")
 def _collapse(scale: str, horizon=None) -> list[RunConfig]:
     """Each width's horizon T(P) from the constant-LR fit, rounded to whole steps (widths the fit keeps)."""
-    from .models import param_count
-
     p = _MLP[scale]
     horizon = horizon or horizon_fit(scale)
     out = []
-    for D in p["widths"]:
-        steps = max(2, round(float(horizon.horizon(param_count(_mlp(scale, D, 0, p["steps"], "linear")))) / p["B"]))
-        steps = min(steps, p.get("max_steps", steps))
+    for D in p["collapse_widths"]:
+        steps = round(float(horizon.horizon(_P(scale, D))) / p["B"])
+        # At least twice the warmup; smoke caps the meaningless horizons its tiny fit gives.
+        steps = min(max(steps, 2 * p["warmup"]), p.get("max_steps", steps))
         out += [_mlp(scale, D, s, steps, "linear") for s in p["seeds"]]
     return out
 
