@@ -43,11 +43,11 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=4, help="seeds in the ladder of one width")
     p.add_argument("--evals", type=int, default=60, help="evaluation points per run (the CPU presets' cadence)")
     p.add_argument("--eval-size", type=int, default=16384, help="test examples (the CPU presets' test set)")
-    p.add_argument("--quick", action="store_true", help="150 steps and 2 seeds: a smoke check in a few minutes")
+    p.add_argument("--quick", action="store_true", help="100 steps and 2 seeds: a smoke check in a few minutes")
     p.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
     args = p.parse_args()
     if args.quick:
-        args.steps, args.seeds = 150, 2
+        args.steps, args.seeds = 100, 2
 
     cache = tempfile.mkdtemp(prefix="supercollapse-bench-")
     os.environ["SUPERCOLLAPSE_CACHE"] = cache  # a fresh pool, so its build is measured every time
@@ -74,16 +74,17 @@ def main() -> None:
             print(f"{args.steps} steps of B={B}, {len(train.eval_steps(base))} evaluations of {args.eval_size} "
                   f"examples, seeds trained one after another in one process\n")
             print(f"{'D':>4} {'seeds':>5} {'P':>9} {'examples/s':>11} {'GFLOP/s':>8} {'peak':>6} {'of peak':>7} "
-                  f"{'eval share':>10} {'compile+init':>12}")
+                  f"{'eval share':>10} {'compile+init':>12} {'cores':>5}")
         for D in args.widths:
             cfg = base.replace(D=D)
             peak = peak_gflops()
             jax.clear_caches()  # each width starts cold, like a fresh process
-            walls = []
+            walls, cpu = [], time.process_time()
             for seed in range(args.seeds):
                 t = time.perf_counter()
                 train.train(cfg.replace(seed=seed), progress=False)
                 walls.append(time.perf_counter() - t)
+            cores = (time.process_time() - cpu) / sum(walls)  # below the core count: other processes took CPU
             t = time.perf_counter()
             train.train(cfg.replace(n_evals=2), progress=False)  # same compiled chunks, evaluation at 0 and end
             no_eval = time.perf_counter() - t
@@ -96,9 +97,9 @@ def main() -> None:
                 gflops = 6 * P * ex / 1e9
                 row = {"D": D, "seeds": seeds, "P": P, "examples_per_s": ex, "gflops": gflops, "peak_gflops": peak,
                        "fraction_of_peak": gflops / peak, "eval_share": eval_share, "wall_s": wall,
-                       "compile_init_s": walls[0] - warm}
+                       "compile_init_s": walls[0] - warm, "cores_used": cores}
                 out(row, f"{D:>4} {seeds:>5} {P:>9,} {ex:>11,.0f} {gflops:>8.1f} {peak:>6.0f} {gflops / peak:>7.0%} "
-                         f"{eval_share:>10.0%} {walls[0] - warm:>11.1f}s")
+                         f"{eval_share:>10.0%} {walls[0] - warm:>11.1f}s {cores:>5.2f}")
     finally:
         shutil.rmtree(cache, ignore_errors=True)
 

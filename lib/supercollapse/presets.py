@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
+
 from .config import RunConfig
 
 SCALES = ("smoke", "cpu", "gpu")
@@ -101,10 +103,12 @@ def _horizon(scale: str) -> list[RunConfig]:
     return [_mlp(scale, D, s, p["steps"], "const") for D in p["widths"] for s in p["horizon_seeds"]]
 
 
-# The same runs, each cut at its own horizon T(P): a constant-LR compute-optimal ladder (Fig. 3).
-register("constant", task="mlp", schedule="const", cut_at_horizon=True,
-         description="the horizon ladder's runs cut at each width's T(P): constant LR to the same horizons (Fig. 3)",
-         )(_horizon)
+@register("constant", task="mlp", schedule="const", cut_at_horizon=True,
+          description="the horizon ladder's runs of the collapse widths, cut at T(P): constant LR to the same "
+                      "horizons (Fig. 3)")
+def _constant(scale: str) -> list[RunConfig]:
+    """The same runs as the horizon ladder (no new training), for the widths of the collapse ladder."""
+    return [c for c in _horizon(scale) if c.D in _MLP[scale]["collapse_widths"]]
 
 
 def horizon_fit(scale: str, *, allow_train: bool = False, progress: bool = True):
@@ -117,13 +121,20 @@ def horizon_fit(scale: str, *, allow_train: bool = False, progress: bool = True)
 
 @register("collapse", task="mlp", schedule="linear",
           description="µP MLP ladder with linear decay to zero, each width trained to its T(P) (Fig. 1a-c, 2)")
-def _collapse(scale: str, horizon=None) -> list[RunConfig]:
-    """Each width's horizon T(P) from the constant-LR fit, rounded to whole steps (widths the fit keeps)."""
+def _collapse(scale: str, horizon=None, gamma_factor: float = 1.0) -> list[RunConfig]:
+    """Each width trained to T(P) of the constant-LR fit, in whole steps.
+
+    `gamma_factor` != 1 scales the data exponent about the ladder's middle size P_c,
+    T(P) (P/P_c)^(gamma (factor - 1)): the mis-scaled horizons of [Q] Fig. 4.
+    """
     p = _MLP[scale]
     horizon = horizon or horizon_fit(scale)
+    P = {D: _P(scale, D) for D in p["collapse_widths"]}
+    P_c = float(np.exp(np.mean(np.log(list(P.values())))))
     out = []
     for D in p["collapse_widths"]:
-        steps = round(float(horizon.horizon(_P(scale, D))) / p["B"])
+        T = float(horizon.horizon(P[D])) * (P[D] / P_c) ** (horizon.gamma * (gamma_factor - 1))
+        steps = round(T / p["B"])
         # At least twice the warmup; smoke caps the meaningless horizons its tiny fit gives.
         steps = min(max(steps, 2 * p["warmup"]), p.get("max_steps", steps))
         out += [_mlp(scale, D, s, steps, "linear") for s in p["seeds"]]

@@ -23,7 +23,7 @@ from . import data, optim
 from .config import RunConfig, run_key
 from .models import make_model, param_count
 
-_EVAL_ROWS = 8192  # test examples per forward pass of the evaluation
+_EVAL_TOKENS = 8192  # test tokens (MLP: examples) per forward pass of the evaluation
 _CHUNK_FLOP = 2e11  # about two seconds of work per chunk on this CPU: the progress and checkpoint granularity
 
 
@@ -108,7 +108,8 @@ def _test_data(cfg: RunConfig):
     """The test set as (whole evaluation batches, 0/1 weights), and as training-size batches for Buvar."""
     test = data.test_set(cfg)
     n = len(jax.tree.leaves(test)[0])
-    rows = -(-n // -(-n // _EVAL_ROWS))  # equal batches of at most _EVAL_ROWS
+    cap = max(1, _EVAL_TOKENS // cfg.L)
+    rows = -(-n // -(-n // cap))  # equal batches of at most cap rows
     pad = -n % rows
     weights = np.concatenate([np.ones(n, np.float32), np.zeros(pad, np.float32)]).reshape(-1, rows)
     batches = jax.tree.map(lambda a: np.concatenate([a, np.zeros((pad, *a.shape[1:]), a.dtype)])
