@@ -5,7 +5,7 @@ run compiles, the others reuse it), everything included: reading the shared exam
 evaluation at the book's CPU cadence. GFLOP/s counts the model's 6 P B per step over the whole wall time.
 The one-time pool build is timed on its own line, in a fresh temporary cache, and amortized over the ladder.
 
-    python benchmarks/throughput.py            # about 15 minutes on 2 cores
+    python benchmarks/throughput.py            # about 25 minutes on 2 idle cores
     python benchmarks/throughput.py --quick    # about 3 minutes
     python benchmarks/throughput.py --json     # one JSON object per line
 """
@@ -39,7 +39,7 @@ def peak_gflops(n: int = 2048, reps: int = 10) -> float:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--widths", type=int, nargs="+", default=[64, 128, 256, 512])
-    p.add_argument("--steps", type=int, default=600, help="training steps per run")
+    p.add_argument("--steps", type=int, default=400, help="training steps per run")
     p.add_argument("--seeds", type=int, default=4, help="seeds in the ladder of one width")
     p.add_argument("--evals", type=int, default=60, help="evaluation points per run (the CPU presets' cadence)")
     p.add_argument("--eval-size", type=int, default=16384, help="test examples (the CPU presets' test set)")

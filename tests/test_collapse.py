@@ -171,3 +171,25 @@ def test_truncate_like_cuts_each_size_where_the_reference_ends():
         collapse.truncate_like(longer, ref[ref["P"] != 1e5])
     with pytest.raises(ValueError, match="different computes"):
         collapse.truncate_like(longer, ref.assign(compute=np.where(ref["seed"] == 0, 0.9, 1.0) * ref["compute"]))
+
+
+def test_size_trend_orders_sizes_and_vanishes_for_exact_collapse():
+    import pandas as pd
+
+    from supercollapse import collapse
+
+    def ladder(tilt):
+        rows = []
+        for k, P in enumerate([1e3, 1e4, 1e5]):
+            for seed in range(3):
+                C = np.geomspace(1e-4, 1, 60) * P
+                x = C / C[-1]
+                L = 0.1 + (1 + tilt * k) * 0.2 * x ** -0.3 + 1e-4 * seed
+                rows.append(pd.DataFrame({"run": f"{P}-{seed}", "P": P, "seed": seed, "compute": C, "loss": L}))
+        return pd.concat(rows, ignore_index=True)
+
+    exact = collapse.size_trend(collapse.analyze(ladder(0.0), L0=0.1))
+    assert np.abs(exact["offset"]).max() < 1e-3
+    tilted = collapse.size_trend(collapse.analyze(ladder(0.3), L0=0.0))
+    assert list(tilted["P"]) == [1e3, 1e4, 1e5]
+    assert np.all(np.diff(tilted["offset"]) > 0)  # a size-dependent shape shows as an ordered offset

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from supercollapse import collapse, frames, plots_collapse as pc, scaling
+from supercollapse import collapse, frames, plots_collapse as pc, prose, scaling
 
 N_EVALS = 400  # more evaluations per run than a chart may embed
 
@@ -110,13 +110,13 @@ def test_offsets(decay, result):
         assert_compact(rows, max_points=len(result.x), by=("label", "D"))
     summary = pc.offset_summary(table)
     assert list(summary["offset L̂"]) == list(offsets) and summary.shape == (4, 3)
-    text = pc.offset_text(summary, "cpu")
+    text = prose.offset_text(summary, "cpu")
     assert ("fitted L0 gives the smallest" in text) == (summary.iloc[:, -1].idxmin() == 0)
     # A fit at its bound, L0 = 0: the offset "0" is the same normalization and is not a competitor.
     at_bound = summary.assign(value=[0.0, 0.0, -0.1, 0.1])
     at_bound.iloc[1, -1] = at_bound.iloc[0, -1] / 2
-    assert "coincides with the fitted L0" in pc.offset_text(at_bound, "cpu")
-    assert "L̂ = 0 gives" not in pc.offset_text(at_bound, "cpu")
+    assert "coincides with the fitted L0" in prose.offset_text(at_bound, "cpu")
+    assert "L̂ = 0 gives" not in prose.offset_text(at_bound, "cpu")
 
 
 def test_text_follows_the_numbers(result):
@@ -124,23 +124,23 @@ def test_text_follows_the_numbers(result):
 
     for ratio, word in ((0.5, "supercollapse"), (1.5, "collapse"), (5.0, "no collapse")):
         r = dataclasses.replace(result, window_mean_ratio=ratio)
-        assert f"**{word}**" in pc.verdict_text(r, "cpu")
-        assert pc.verdict_text(r, "smoke").startswith("At `smoke` scale")
-    assert "undefined" in pc.verdict_text(dataclasses.replace(result, window_mean_ratio=float("nan")), "cpu")
-    assert "no onset" in pc.onset_text(dataclasses.replace(result, onset=None))
-    assert "0.62" in pc.onset_text(dataclasses.replace(result, onset=0.62))
-    assert "only at the last" in pc.onset_text(dataclasses.replace(result, onset=0.99))
+        assert f"**{word}**" in prose.verdict_text(r, "cpu")
+        assert prose.verdict_text(r, "smoke").startswith("At `smoke` scale")
+    assert "undefined" in prose.verdict_text(dataclasses.replace(result, window_mean_ratio=float("nan")), "cpu")
+    assert "no onset" in prose.onset_text(dataclasses.replace(result, onset=None))
+    assert "0.62" in prose.onset_text(dataclasses.replace(result, onset=0.62))
+    assert "only at the last" in prose.onset_text(dataclasses.replace(result, onset=0.99))
     low, high = (dataclasses.replace(result, window_mean_ratio=v) for v in (0.5, 2.0))
-    assert "Decay lowers" in pc.schedule_text(low, high, "cpu")
-    assert "does not lower" in pc.schedule_text(high, low, "cpu")
-    assert "No published logs" in pc.published_text(None, "the figure") and pc.published_ladder("") is None
+    assert "Decay lowers" in prose.schedule_text(low, high, "cpu")
+    assert "does not lower" in prose.schedule_text(high, low, "cpu")
+    assert "No published logs" in prose.published_text(None, "the figure") and prose.published_ladder("") is None
 
 
 def test_fit_text(decay, result):
     import dataclasses
 
-    assert "below the lowest seed-mean final loss" in pc.fit_text(result, decay)
-    assert "lower bound" in pc.fit_text(dataclasses.replace(result, L0=0.0), decay)
+    assert "below the lowest seed-mean final loss" in prose.fit_text(result, decay)
+    assert "lower bound" in prose.fit_text(dataclasses.replace(result, L0=0.0), decay)
 
 
 def test_horizon_table_rows_per_width():
@@ -155,9 +155,9 @@ def test_horizon_table_rows_per_width():
 
 def test_gamma_text():
     h = scaling.fit_horizon(ladder(widths=(8, 12, 16, 24, 32, 48), seeds=(0, 1), constant=True), n_boot=10)
-    assert "bootstrap" in pc.gamma_text(h) and f"{h.gamma:.3f}" in pc.gamma_text(h)
+    assert "bootstrap" in prose.gamma_text(h) and f"{h.gamma:.3f}" in prose.gamma_text(h)
     h1 = scaling.fit_horizon(ladder(widths=(8, 12, 16, 24, 32, 48), seeds=(0,), constant=True))
-    assert "no bootstrap" in pc.gamma_text(h1)
+    assert "no bootstrap" in prose.gamma_text(h1)
 
 
 def test_published_ladder_reads_the_one_named_file(tmp_path, decay):
@@ -169,9 +169,24 @@ def test_published_ladder_reads_the_one_named_file(tmp_path, decay):
             for _, g in decay.groupby("run")]
     path = tmp_path / "authors.pkl"
     path.write_bytes(pickle.dumps(pd.DataFrame(rows)))
-    frame = pc.published_ladder(str(path))
+    frame = prose.published_ladder(str(path))
     assert frame["run"].nunique() == decay["run"].nunique()
-    text = pc.published_text(frame, "the figure", "A finding.")
+    text = prose.published_text(frame, "the figure", "A finding.")
     assert "authors.pkl" in text and text.endswith("A finding.")
     with pytest.raises(ValueError, match="no such file"):
-        pc.published_ladder(str(tmp_path / "missing.pkl"))
+        prose.published_ladder(str(tmp_path / "missing.pkl"))
+
+
+def test_trend_text_names_the_order_and_the_check(result):
+    import dataclasses
+
+    from supercollapse import collapse
+
+    trend = collapse.size_trend(result)
+    ordered = trend.assign(offset=np.linspace(-0.02, 0.02, len(trend)))
+    worse = dataclasses.replace(result, window_mean_ratio=result.window_mean_ratio * 2)
+    better = dataclasses.replace(result, window_mean_ratio=result.window_mean_ratio / 2)
+    if len(trend) > 2:
+        assert "ordered by size" in prose.trend_text(ordered, result, worse, 1.25, "cpu")
+    assert "does not remove" in prose.trend_text(trend, result, worse, 1.25, "cpu")
+    assert "likely culprit" in prose.trend_text(trend, result, better, 1.25, "cpu")

@@ -275,7 +275,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # papermill reports each cell (and streams progress bars) at INFO; --quiet keeps only problems.
+    logging.basicConfig(level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO, format="%(message)s")
     try:
         return args.func(args)
     except (ValueError, KeyError) as e:  # bad input: parameters, config values, files, ladders (DiagnoseError too)

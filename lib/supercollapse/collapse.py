@@ -306,3 +306,21 @@ def truncate_like(frame: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ValueError(f"the reference ladder has no run of {size} = {', '.join(f'{s:g}' for s in missing)}")
     return frames.truncate(frame, {run: float(end[s]) for run, s in per_run.items()})
+
+
+def size_trend(result: Collapse) -> pd.DataFrame:
+    """Per size: the seed-mean ℓ averaged over the window, and its relative offset from all runs' mean.
+
+    A systematic ordering of the offsets with size, larger than σ̄, is a size-dependent shape (what [Q] Fig. 4
+    shows for bad scaling) rather than noise.
+    """
+    x = result.x
+    inside = (x >= result.window[0] - 1e-12) & (x <= result.window[1] + 1e-12)
+    pooled = result.ell[:, inside].mean(axis=0)
+    size = result.grid.size
+    rows = []
+    for s in result.sizes:
+        mean = result.ell[size == s][:, inside].mean(axis=0)
+        rows.append({result.grid.size_column: s, "ell_window_mean": float(mean.mean()),
+                     "offset": float(np.mean(mean / pooled - 1))})
+    return pd.DataFrame(rows)

@@ -139,8 +139,12 @@ class ExamplePool:
         return self.dir / f"{self.split}_{s:05d}.npy"
 
     def ensure(self, n: int, progress: bool = True) -> None:
-        """Build every missing shard covering examples [0, n), each written atomically (temp file, rename)."""
-        missing = [s for s in range(-(-n // SHARD)) if not self._path(s).exists()]
+        """Build every missing shard covering examples [0, n)."""
+        self._build(range(-(-n // SHARD)), progress)
+
+    def _build(self, shards, progress: bool) -> None:
+        """Compute the missing ones of these shards, each written atomically (temporary file, then rename)."""
+        missing = [s for s in shards if s not in self._maps and not self._path(s).exists()]
         if not missing:
             return
         atomic_write(self.dir / "spec.json", lambda f: f.write(json.dumps(self.spec, indent=1).encode()))
@@ -156,9 +160,10 @@ class ExamplePool:
 
     def read(self, start: int, n: int) -> np.ndarray:
         """Examples [start, start + n) as a (n, 9) float32 array (columns 0-7 inputs, 8 target)."""
-        self.ensure(start + n)
+        shards = range(start // SHARD, -(-(start + n) // SHARD))
+        self._build(shards, progress=False)
         parts = []
-        for s in range(start // SHARD, -(-(start + n) // SHARD)):
+        for s in shards:
             if s not in self._maps:
                 self._maps[s] = np.load(self._path(s), mmap_mode="r")
             lo, hi = max(start - s * SHARD, 0), min(start + n - s * SHARD, SHARD)
