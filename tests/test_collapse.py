@@ -159,20 +159,6 @@ def test_offsets_normalize_every_run_even_when_a_seed_beats_its_mean_by_more_tha
     assert np.isfinite(collapse.offset_sensitivity(f, offsets)["delta"]).all()
 
 
-def test_truncate_like_cuts_each_size_where_the_reference_ends():
-    ref = ladder(shape, seed_factors=(0.99, 1.01))
-    longer = ladder(shape, seed_factors=(0.98, 1.02)).assign(compute=lambda d: 2 * d["compute"],
-                                                              run=lambda d: "long-" + d["run"])
-    cut = collapse.truncate_like(longer, ref)
-    ends = cut.groupby("P")["compute"].max()
-    assert np.allclose(ends, ref.groupby("P")["compute"].max())
-    assert (cut.groupby("run").size() > 2).all()
-    with pytest.raises(ValueError, match="no run of P"):
-        collapse.truncate_like(longer, ref[ref["P"] != 1e5])
-    with pytest.raises(ValueError, match="different computes"):
-        collapse.truncate_like(longer, ref.assign(compute=np.where(ref["seed"] == 0, 0.9, 1.0) * ref["compute"]))
-
-
 def test_size_trend_orders_sizes_and_vanishes_for_exact_collapse():
     import pandas as pd
 

@@ -288,26 +288,6 @@ def offset_sensitivity(frame: pd.DataFrame, offsets, x=X_GRID) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def truncate_like(frame: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
-    """Cut each run of `frame` at the final compute of `reference`'s runs of the same size ([Q] Fig. 3).
-
-    A constant-LR ladder compared with a decay ladder ends where the decay ladder's run of that size ends (the
-    same horizon T(P), rounded to whole steps as that ladder trained it); seeds of one size share it.
-    """
-    size = frames.size_column(reference)
-    if frames.size_column(frame) != size:
-        raise ValueError(f"the ladders name sizes differently ({frames.size_column(frame)} and {size})")
-    ends = frames.final_points(reference).groupby(size)["compute"]
-    if not np.allclose(ends.min(), ends.max(), rtol=1e-9, atol=0):
-        raise ValueError("the reference ladder's seeds of one size end at different computes; no single horizon")
-    end = ends.mean()
-    per_run = frame.groupby("run", sort=False)[size].first()
-    missing = sorted(set(per_run) - set(end.index))
-    if missing:
-        raise ValueError(f"the reference ladder has no run of {size} = {', '.join(f'{s:g}' for s in missing)}")
-    return frames.truncate(frame, {run: float(end[s]) for run, s in per_run.items()})
-
-
 def size_trend(result: Collapse) -> pd.DataFrame:
     """Per size: the seed-mean ℓ averaged over the window, and its relative offset from all runs' mean.
 

@@ -74,7 +74,7 @@ def _first(scale: str) -> list[RunConfig]:
 _MLP = {
     # smoke only exercises code paths: its fitted horizons are meaningless, so its steps are capped.
     "smoke": dict(widths=(8, 12, 16, 24), collapse_widths=(8, 12, 16, 24), seeds=(0, 1), horizon_seeds=(0, 1),
-                  steps=48, B=256, warmup=2, eval_size=2048, n_evals=24, max_steps=96),
+                  steps=48, B=256, warmup=2, eval_size=2048, n_evals=24, max_steps=48),
     "cpu": dict(widths=(16, 24, 32, 48, 64, 96), collapse_widths=(16, 24, 32, 48, 64), seeds=(0, 1, 2, 3, 4),
                 horizon_seeds=(0, 1, 2), steps=6000, B=1024, warmup=50, eval_size=16384, n_evals=120),
     "gpu": dict(widths=(128, 192, 256, 384, 512, 768, 1024), collapse_widths=(192, 256, 384, 512, 768, 1024),
@@ -142,13 +142,19 @@ def _collapse(scale: str, horizon=None, gamma_factor: float = 1.0) -> list[RunCo
 
 
 def ladder_frame(name: str, stored, horizon=None):
-    """The long frame of a ladder's stored runs; constant-LR ladders cut at each width's horizon (SPEC §7)."""
+    """The long frame of a ladder's stored runs.
+
+    Constant-LR ladders are cut where their decay twin of the same width ends: T(P) in whole steps, exactly as
+    the collapse ladder trains it (SPEC §7), so both schedules reach the same compute ([Q] Fig. 3).
+    """
     from . import frames, runs
+    from .models import param_count
 
     frame = runs.to_frame(stored)
     if _LADDERS[name].cut_at_horizon:
-        horizon = horizon or horizon_fit(_scale_of(stored))
-        frame = frames.truncate(frame, horizon.C_final(frame))
+        scale = _scale_of(stored)
+        ends = {c.D: c.T for c in _collapse(scale, horizon or horizon_fit(scale))}
+        frame = frames.truncate(frame, {r.key: 6 * param_count(r.config) * ends[r.config.D] / 1e15 for r in stored})
     return frame
 
 

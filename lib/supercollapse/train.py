@@ -130,6 +130,7 @@ def _chunk_len(cfg: RunConfig) -> int:
 
 
 def _save_checkpoint(path: Path, key: str, step: int, state, records: dict) -> None:
+    """The state's leaves, the next step and the records so far, as one atomically written npz."""
     arrays = {f"leaf_{i}": np.asarray(x) for i, x in enumerate(jax.tree.leaves(state))}
     data.atomic_write(path, lambda f: np.savez(f, key=key, step=step, **arrays, **records))
 
@@ -188,11 +189,12 @@ def train(cfg: RunConfig, *, checkpoint_dir: Path | None = None, progress: bool 
             if c0 + C <= S:
                 xs = inputs(c0 + C)  # read the next batches while the chunk runs
             train_loss, test_loss = np.asarray(train_loss), np.asarray(test_loss)
-            active = np.arange(c0, c0 + C) <= S
-            bad = (~np.isfinite(train_loss) & active) | (~np.isfinite(test_loss) & np.isin(np.arange(c0, c0 + C), grid))
+            t = np.arange(c0, c0 + C)
+            active = t <= S
+            bad = (~np.isfinite(train_loss) & active) | (~np.isfinite(test_loss) & np.isin(t, grid))
             if bad.any():
-                raise TrainingDiverged(f"run {key} diverged: non-finite loss at step {c0 + int(np.argmax(bad))}")
-            at = np.isin(grid, np.arange(c0, c0 + C))
+                raise TrainingDiverged(f"run {key} diverged: non-finite loss at step {t[np.argmax(bad)]}")
+            at = np.isin(grid, t)
             where = grid[at] - c0
             records["train_loss"][at] = train_loss[where]
             records["test_loss"][at] = test_loss[where]
