@@ -79,17 +79,19 @@ def main() -> None:
             cfg = base.replace(D=D)
             peak = peak_gflops()
             jax.clear_caches()  # each width starts cold, like a fresh process
-            walls, cpu = [], time.process_time()
+            walls, cpus = [], []  # wall and process CPU seconds of each run
             for seed in range(args.seeds):
-                t = time.perf_counter()
+                walls.append(-time.perf_counter())
+                cpus.append(-time.process_time())
                 train.train(cfg.replace(seed=seed), progress=False)
-                walls.append(time.perf_counter() - t)
-            cores = (time.process_time() - cpu) / sum(walls)  # below the core count: other processes took CPU
-            t = time.perf_counter()
+                walls[-1] += time.perf_counter()
+                cpus[-1] += time.process_time()
+            cores = sum(cpus) / sum(walls)  # below the core count: other processes took CPU
+            cpu = time.process_time()
             train.train(cfg.replace(n_evals=2), progress=False)  # same compiled chunks, evaluation at 0 and end
-            no_eval = time.perf_counter() - t
+            no_eval = time.process_time() - cpu  # CPU time: robust to other processes sharing the machine
             warm = float(np.median(walls[1:])) if len(walls) > 1 else walls[0]
-            eval_share = max(0.0, 1 - no_eval / warm)
+            eval_share = max(0.0, 1 - no_eval / float(np.median(cpus[1:] if len(cpus) > 1 else cpus)))
             peak = max(peak, peak_gflops())
             P = param_count(cfg)
             for seeds, wall in ((1, walls[0]), (args.seeds, sum(walls))):

@@ -114,6 +114,8 @@ class _Unfitted:
     """Stands in for a compute-optimal horizon that is not fitted yet: a ladder's widths, seeds and number of
     runs do not depend on it (its configs' horizons, and so their keys, do)."""
 
+    gamma = 0.0
+
     def horizon(self, P):
         return 1e15
 
