@@ -94,7 +94,7 @@ def main() -> None:
             eval_share = max(0.0, 1 - no_eval / float(np.median(cpus[1:] if len(cpus) > 1 else cpus)))
             peak = max(peak, peak_gflops())
             P = param_count(cfg)
-            for seeds, wall in ((1, walls[0]), (args.seeds, sum(walls))):
+            for seeds, wall in {1: walls[0], args.seeds: sum(walls)}.items():
                 ex = seeds * args.steps * B / wall
                 gflops = 6 * P * ex / 1e9
                 row = {"D": D, "seeds": seeds, "P": P, "examples_per_s": ex, "gflops": gflops, "peak_gflops": peak,

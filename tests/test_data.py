@@ -30,7 +30,7 @@ def test_merged_modes_equal_the_naive_target():
     assert np.var(naive) == pytest.approx(1, abs=0.3)  # unit-norm weights: initial loss about Var(y)/2
 
 
-def test_pool_equals_online_sampling(tmp_path_factory):
+def test_pool_equals_online_sampling():
     pool = data.ExamplePool(7, "train")
     start, n = data.SHARD - 1000, 3000  # straddles a shard and several blocks
     np.testing.assert_array_equal(pool.read(start, n), data.online_examples(7, "train", start, n))
