@@ -51,9 +51,10 @@ def main() -> None:
 
     cache = tempfile.mkdtemp(prefix="supercollapse-bench-")
     os.environ["SUPERCOLLAPSE_CACHE"] = cache  # a fresh pool, so its build is measured every time
-    from supercollapse import data, train  # noqa: E402  (after the cache is chosen)
-    from supercollapse.config import RunConfig
-    from supercollapse.models import param_count
+    from supercollapse.engine import train  # noqa: E402  (after the cache is chosen)
+    from supercollapse.engine.tasks import fourier as data
+    from supercollapse.engine.config import RunConfig
+    from supercollapse.engine.tasks import param_count
 
     def out(row: dict, text: str) -> None:
         print(json.dumps(row) if args.json else text, flush=True)

@@ -1,7 +1,7 @@
 """Every chapter in the table of contents executes at smoke scale through the same papermill path as the CLI."""
 import pytest
 
-from supercollapse import notebooks
+from supercollapse.build import notebooks
 
 
 @pytest.mark.parametrize("chapter", notebooks.chapters(), ids=lambda c: c.name)

@@ -15,8 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from supercollapse import presets, runs
-from supercollapse.config import run_key
+from supercollapse import study
+from supercollapse.experiments import registry
+from supercollapse.scales import SCALES
+from supercollapse.store import runs
+from supercollapse.engine.config import run_key
 
 REPORT_KEYS = {"L0", "a", "b", "x", "delta", "sigma_mean", "window_mean_ratio", "onset", "verdict"}
 L0_TRUE = 0.05
@@ -185,7 +188,7 @@ def _not_curated(candidates):
     """The first (ladder, scale) with a run missing from the curated store (the cache is a fresh folder)."""
     curated = runs.curated()
     for name, scale in candidates:
-        if not all(curated.has(run_key(c)) for c in presets.ladder(name, scale)):
+        if not all(curated.has(run_key(c)) for c in study.configs(name, scale)):
             return name, scale
     pytest.skip(f"every run of {candidates} is in the curated store")
 
@@ -195,7 +198,7 @@ def store_with_first_smoke(tmp_path):
     """A cache holding fake runs for every config of the `first` ladder at smoke scale."""
     store = runs.RunStore(tmp_path / "runs")
     rng = np.random.default_rng(0)
-    cfgs = presets.ladder("first", "smoke")
+    cfgs = study.configs("first", "smoke")
     for cfg in cfgs:
         store.save(cfg, _fake_curves(cfg, rng))
     return tmp_path, store, cfgs
@@ -204,20 +207,20 @@ def store_with_first_smoke(tmp_path):
 def test_diagnose_ladder_missing_runs_and_unknown_name(tmp_path):
     name, scale = _not_curated([("first", "gpu"), ("first", "cpu"), ("first", "smoke")])
     horizon_scale = next((s for s in ("smoke", "cpu", "gpu")
-                          if not all(runs.curated().has(run_key(c)) for c in presets.ladder("horizon", s))), None)
+                          if not all(runs.curated().has(run_key(c)) for c in study.configs("horizon", s))), None)
     calls = [["diagnose", "--ladder", name, "--scale", scale], ["diagnose", "--ladder", "nonsense"]]
     if horizon_scale:
         calls.append(["diagnose", "--ladder", "collapse", "--scale", horizon_scale])
     missing, nonsense, *collapse = cli_many(*calls, cache=tmp_path)
     # Runs not stored: say so, and say how to get them (the chapter that trains them, at that scale).
-    assert_one_line_error(missing, 1, f"ladder '{name}' at scale {scale} are not stored",
-                          f"`supercollapse run 01_first_ladder --scale {scale}`", "supercollapse ladders")
+    assert_one_line_error(missing, 1, f"of ladder '{name}' at scale {scale} are not stored",
+                          f"`supercollapse train {name} --scale {scale}`")
     assert "allow_train" not in missing.stderr  # a chapter parameter, not something the command takes
     # An unknown ladder: the valid names.
-    assert_one_line_error(nonsense, 2, "unknown ladder 'nonsense'; valid:", *sorted(presets.ladders()))
+    assert_one_line_error(nonsense, 2, "unknown ladder 'nonsense'; valid:", *sorted(registry.ladders()))
     if collapse:  # its horizons come from another ladder's runs: name that ladder and its chapter
         assert_one_line_error(collapse[0], 1, "ladder 'collapse'", "'horizon'", "not stored",
-                              f"`supercollapse run 10_horizon --scale {horizon_scale}`")
+                              f"`supercollapse train horizon --scale {horizon_scale}`")
 
 
 def test_diagnose_ladder_and_ladders_from_the_store(store_with_first_smoke):
@@ -235,12 +238,12 @@ def test_diagnose_ladder_and_ladders_from_the_store(store_with_first_smoke):
     # ladders --json: every ladder at every scale, with what the issue asks for.
     assert as_json.returncode == 0 and table.returncode == 0, as_json.stderr + table.stderr
     rows = json.loads(as_json.stdout)
-    assert {(r["name"], r["scale"]) for r in rows} == {(n, s) for n in presets.ladders() for s in presets.SCALES}
+    assert {(r["name"], r["scale"]) for r in rows} == {(n, s) for n in registry.ladders() for s in SCALES}
     for r in rows:
         assert {"name", "task", "schedule", "widths", "seeds", "scale", "runs", "stored"} <= set(r)
-        assert r["task"] == presets.ladders()[r["name"]].task and r["schedule"] in ("const", "linear")
+        assert r["task"] == registry.ladders()[r["name"]].task and r["schedule"] in ("const", "linear")
         if r["note"] is None:  # the configs are known: counts agree with the preset
-            cfgs_r = presets.ladder(r["name"], r["scale"])
+            cfgs_r = study.configs(r["name"], r["scale"])
             assert r["widths"] == sorted({c.D for c in cfgs_r}) and r["seeds"] == sorted({c.seed for c in cfgs_r})
             assert r["runs"] == len(cfgs_r) and 0 <= r["stored"] <= r["runs"]
         else:  # a ladder whose horizons wait for another ladder's runs says so
@@ -297,8 +300,9 @@ def test_runs_verify_catches_a_tampered_entry_and_list_survives_a_damaged_one(st
     assert f"  {tampered}: its config hashes to" in verify.stdout and f"  {damaged}: unreadable entry" in verify.stdout
     # list still lists everything, pointing at verify for the damaged entry; show names the problem.
     assert listing.returncode == 0 and "Traceback" not in listing.stderr, listing.stderr
-    assert f"  {damaged}  unreadable entry" in listing.stdout and f"  {tampered}  mlp" in listing.stdout
+    # Every read verifies: the tampered entry is as damaged as the unreadable one.
+    assert f"  {damaged}  damaged entry" in listing.stdout and f"  {tampered}  damaged entry" in listing.stdout
     if not runs.curated().has(damaged):
-        assert_one_line_error(show, 1, f"run {damaged}", "unreadable", "supercollapse runs verify")
+        assert_one_line_error(show, 1, f"run {damaged}", "is damaged", "unreadable", "supercollapse runs repair")
     # A key that is not in the cache: one line, the message without a KeyError's quotes (nothing is copied).
     assert_one_line_error(curate, 2, "supercollapse: run nonsense is not in the cache")

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from supercollapse import collapse
+from supercollapse.analysis import collapse
 
 L0 = 0.05
 
@@ -162,7 +162,7 @@ def test_offsets_normalize_every_run_even_when_a_seed_beats_its_mean_by_more_tha
 def test_size_trend_orders_sizes_and_vanishes_for_exact_collapse():
     import pandas as pd
 
-    from supercollapse import collapse
+    from supercollapse.analysis import collapse
 
     def ladder(tilt):
         rows = []

@@ -1,6 +1,6 @@
 import pytest
 
-from supercollapse.config import SCHEMA, RunConfig, canonical_json, run_key
+from supercollapse.engine.config import SCHEMA, RunConfig, canonical_json, run_key
 
 
 def test_golden_key():

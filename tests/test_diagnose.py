@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from supercollapse.diagnose import DiagnoseError, Report, diagnose, read_ladder
+from supercollapse.analysis.diagnose import DiagnoseError, Report, diagnose, read_ladder
 
 L0 = 0.05
 

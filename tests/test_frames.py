@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from supercollapse import frames
+from supercollapse.analysis import frames
 
 
 def frame(sizes=(100, 200), seeds=(0, 1), n=5):

@@ -6,8 +6,9 @@ import optax
 import pytest
 from flax import nnx
 
-from supercollapse.config import RunConfig
-from supercollapse.models import flops_per_token, make_model, param_count
+from supercollapse.engine.config import RunConfig
+from supercollapse.engine.models import make_model
+from supercollapse.engine.tasks import flops_per_token, param_count
 
 MLP = RunConfig(D=32, N=3, B=8, T=80, warmup=1)
 GPT = RunConfig(task="chess", D=32, N=2, V=64, L=16, B=4, T=4 * 16 * 10, warmup=1, head_dim=8, mlp_expansion=2)
@@ -58,7 +59,7 @@ def test_init_scales():
     model = make_model(MLP.replace(D=256), rngs=nnx.Rngs(0))
     np.testing.assert_allclose(model.blocks[0].w1.kernel[...].std(), 256 ** -0.5, rtol=0.05)
     np.testing.assert_array_equal(model.blocks[0].w2.kernel[...], 0)
-    gpt = make_model(GPT.replace(D=256, V=256), rngs=nnx.Rngs(0))
+    gpt = make_model(GPT.replace(task="tokens", D=256, V=256), rngs=nnx.Rngs(0))
     np.testing.assert_allclose(gpt.embed.embedding[...].std(), 0.1, rtol=0.05)
     np.testing.assert_array_equal(gpt.blocks[0].attn.o.kernel[...], 0)
 

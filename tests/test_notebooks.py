@@ -3,7 +3,8 @@ import sys
 
 import pytest
 
-from supercollapse import notebooks
+from supercollapse import sources
+from supercollapse.build import notebooks
 
 
 def write_chapter(tmp_path, params_src):
@@ -46,10 +47,11 @@ def test_cache_key_tracks_parameters_and_only_imported_library_code(tmp_path):
     ch = write_chapter(tmp_path, PARAMS)
     assert notebooks.cache_key(ch, {"scale": "smoke"}) != notebooks.cache_key(ch, {"scale": "cpu"})
     assert notebooks.cache_key(ch, {}) == notebooks.cache_key(ch, {})
-    names = {f.name for f in notebooks.library_closure("from supercollapse import runs, plots")}
-    assert {"runs.py", "config.py", "paths.py", "plots.py", "train.py"} <= names  # lazy imports count
-    assert "theory.py" not in names
-    assert "train.py" not in {f.name for f in notebooks.library_closure("import supercollapse.config")}
+    rel = lambda code: {str(f.relative_to(sources.PACKAGE)) for f in notebooks.library_closure(code)}  # noqa: E731
+    names = rel("from supercollapse import execute")
+    assert {"execute/__init__.py", "execute/local.py", "engine/train.py", "store/runs.py", "paths.py"} <= names
+    assert not any(n.startswith("theory/") for n in names)  # module granularity: no whole-folder hashing
+    assert "engine/train.py" not in rel("from supercollapse.engine import config")
 
 
 def cli(*args):

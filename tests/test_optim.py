@@ -6,8 +6,8 @@ import optax
 import pytest
 from flax import nnx
 
-from supercollapse import models, optim
-from supercollapse.config import RunConfig
+from supercollapse.engine import models, optim
+from supercollapse.engine.config import RunConfig
 
 CFG = RunConfig(B=1, T=110, warmup=10)  # 110 steps: 10 of warmup, then u = (step - 10) / 100
 
@@ -45,7 +45,7 @@ def test_peak_lrs_mup_and_ablation():
     ablation = lrs(RunConfig(D=64, N=2, base_lr=0.1, mup=False, D_ref=384))
     assert ablation["blocks/0/w1/kernel"] == pytest.approx(0.1 * 128 / 384)  # width D_ref's rates at every width
     assert ablation["input/kernel"] == pytest.approx(0.1)
-    gpt = lrs(RunConfig(task="chess", D=128, N=1, V=32, L=8, B=1, T=16, warmup=1, embed_mult=10.0))
+    gpt = lrs(RunConfig(task="tokens", D=128, N=1, V=32, L=8, B=1, T=16, warmup=1, embed_mult=10.0))
     assert gpt["embed/embedding"] == pytest.approx(0.3) and gpt["pos_embed"] == pytest.approx(0.3)
     assert gpt["blocks/0/attn/q/kernel"] == pytest.approx(0.03)
 

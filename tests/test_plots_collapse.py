@@ -6,7 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from supercollapse import collapse, frames, plots_collapse as pc, prose, scaling
+from supercollapse.analysis import collapse, frames
+from supercollapse.analysis import horizon as scaling
+from supercollapse.pages import prose
+from supercollapse.pages.charts import collapse as pc
 
 N_EVALS = 400  # more evaluations per run than a chart may embed
 
@@ -110,13 +113,13 @@ def test_offsets(decay, result):
         assert_compact(rows, max_points=len(result.x), by=("label", "D"))
     summary = pc.offset_summary(table)
     assert list(summary["offset L̂"]) == list(offsets) and summary.shape == (4, 3)
-    text = prose.offset_text(summary, "cpu")
+    text = prose.offset_text(summary)
     assert ("fitted L0 gives the smallest" in text) == (summary.iloc[:, -1].idxmin() == 0)
     # A fit at its bound, L0 = 0: the offset "0" is the same normalization and is not a competitor.
     at_bound = summary.assign(value=[0.0, 0.0, -0.1, 0.1])
     at_bound.iloc[1, -1] = at_bound.iloc[0, -1] / 2
-    assert "coincides with the fitted L0" in prose.offset_text(at_bound, "cpu")
-    assert "L̂ = 0 gives" not in prose.offset_text(at_bound, "cpu")
+    assert "coincides with the fitted L0" in prose.offset_text(at_bound)
+    assert "L̂ = 0 gives" not in prose.offset_text(at_bound)
 
 
 def test_text_follows_the_numbers(result):
@@ -124,15 +127,14 @@ def test_text_follows_the_numbers(result):
 
     for ratio, word in ((0.5, "supercollapse"), (1.5, "collapse"), (5.0, "no collapse")):
         r = dataclasses.replace(result, window_mean_ratio=ratio)
-        assert f"**{word}**" in prose.verdict_text(r, "cpu")
-        assert prose.verdict_text(r, "smoke").startswith("At `smoke` scale")
-    assert "undefined" in prose.verdict_text(dataclasses.replace(result, window_mean_ratio=float("nan")), "cpu")
+        assert f"**{word}**" in prose.verdict_text(r)
+    assert "undefined" in prose.verdict_text(dataclasses.replace(result, window_mean_ratio=float("nan")))
     assert "no onset" in prose.onset_text(dataclasses.replace(result, onset=None))
     assert "0.62" in prose.onset_text(dataclasses.replace(result, onset=0.62))
     assert "only at the last" in prose.onset_text(dataclasses.replace(result, onset=0.99))
     low, high = (dataclasses.replace(result, window_mean_ratio=v) for v in (0.5, 2.0))
-    assert "Decay lowers" in prose.schedule_text(low, high, "cpu")
-    assert "does not lower" in prose.schedule_text(high, low, "cpu")
+    assert "Decay lowers" in prose.schedule_text(low, high)
+    assert "does not lower" in prose.schedule_text(high, low)
     assert "No published logs" in prose.published_text(None, "the figure") and prose.published_ladder("") is None
 
 
@@ -144,7 +146,7 @@ def test_fit_text(decay, result):
 
 
 def test_horizon_table_rows_per_width():
-    from supercollapse.config import RunConfig
+    from supercollapse.engine.config import RunConfig
 
     h = scaling.fit_horizon(ladder(widths=(8, 12, 16, 24, 32, 48), seeds=(0, 1), constant=True), n_boot=5)
     configs = [RunConfig(task="mlp", D=D, B=64, T=640, seed=s, warmup=1) for D in (8, 16) for s in (0, 1)]
@@ -180,13 +182,13 @@ def test_published_ladder_reads_the_one_named_file(tmp_path, decay):
 def test_trend_text_names_the_order_and_the_check(result):
     import dataclasses
 
-    from supercollapse import collapse
+    from supercollapse.analysis import collapse
 
     trend = collapse.size_trend(result)
     ordered = trend.assign(offset=np.linspace(-0.02, 0.02, len(trend)))
     worse = dataclasses.replace(result, window_mean_ratio=result.window_mean_ratio * 2)
     better = dataclasses.replace(result, window_mean_ratio=result.window_mean_ratio / 2)
     if len(trend) > 2:
-        assert "ordered by size" in prose.trend_text(ordered, result, worse, 1.25, "cpu")
-    assert "does not remove" in prose.trend_text(trend, result, worse, 1.25, "cpu")
-    assert "likely culprit" in prose.trend_text(trend, result, better, 1.25, "cpu")
+        assert "ordered by size" in prose.trend_text(ordered, result, worse, 1.25)
+    assert "does not remove" in prose.trend_text(trend, result, worse, 1.25)
+    assert "likely culprit" in prose.trend_text(trend, result, better, 1.25)

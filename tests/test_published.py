@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from supercollapse import collapse, frames
-from supercollapse.published import PublishedLogError, load_published
+from supercollapse.analysis import collapse, frames
+from supercollapse.analysis.published import PublishedLogError, load_published
 
 
 def history(P, T, steps, past=1.0, seed=0):

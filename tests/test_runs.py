@@ -9,8 +9,9 @@ import textwrap
 import numpy as np
 import pytest
 
-from supercollapse import runs
-from supercollapse.config import RunConfig, run_key
+from supercollapse import execute
+from supercollapse.store import provenance, runs
+from supercollapse.engine.config import RunConfig, run_key
 
 
 def fake_curves(n=5, scale=1.0):
@@ -43,22 +44,22 @@ def test_load_or_train_trains_only_what_is_missing(tmp_path, monkeypatch):
     monkeypatch.setattr(runs.paths, "CURATED_RUNS", tmp_path / "curated")
     trained = []
 
-    import supercollapse.train as train_mod
+    import supercollapse.engine.train as train_mod
 
     def fake_train(cfg, **kw):
         trained.append(cfg)
         return fake_curves(scale=cfg.seed + 1.0)
 
     monkeypatch.setattr(train_mod, "train", fake_train)
-    monkeypatch.setattr(runs, "environment_meta", lambda: {})
+    monkeypatch.setattr(provenance, "environment", lambda device: {})
     runs.curated().save(CFG, fake_curves())
     other = CFG.replace(seed=2)
     with pytest.raises(runs.MissingRuns, match="1 of 2 runs are not stored"):
-        runs.load_or_train([CFG, other], allow_train=False)
-    got = runs.load_or_train([CFG, other], allow_train=True, progress=False)
+        execute.ensure([CFG, other], allow_train=False)
+    got = execute.ensure([CFG, other], allow_train=True, progress=False)
     assert trained == [other] and [r.config for r in got] == [CFG, other]
     assert runs.cache().has(run_key(other))
-    runs.load_or_train([CFG, other], allow_train=True, progress=False)
+    execute.ensure([CFG, other], allow_train=True, progress=False)
     assert trained == [other]  # a second call is all hits
 
 
@@ -96,8 +97,8 @@ def test_killed_mid_write_leaves_no_entry(tmp_path):
     # A real process, paused inside save() after the curves are written, killed with SIGKILL.
     script = textwrap.dedent(f"""
         import time, numpy as np
-        from supercollapse import runs
-        from supercollapse.config import RunConfig
+        from supercollapse.store import runs
+        from supercollapse.engine.config import RunConfig
         real = np.savez
         def slow(*a, **k):
             real(*a, **k); print("writing", flush=True); time.sleep(60)

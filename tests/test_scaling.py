@@ -3,7 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from supercollapse import frames, scaling
+from supercollapse.analysis import frames
+from supercollapse.analysis import horizon as scaling
 
 MU, NU = 0.5, 0.6  # L = L0 + A t^-mu + B P^-nu: t*(P) ∝ P^(nu/mu), so gamma* = 1.2 and C* ∝ P^2.2
 

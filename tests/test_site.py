@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from supercollapse import site
+from supercollapse.build import site
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -2,9 +2,10 @@
 import numpy as np
 import pytest
 
-from supercollapse import data, optim, train
-from supercollapse.config import RunConfig, run_key
-from supercollapse.models import param_count
+from supercollapse.engine import optim, train
+from supercollapse.engine.config import RunConfig, run_key
+from supercollapse.engine.tasks import fourier as data
+from supercollapse.engine.tasks import param_count, tokens
 
 CFG = RunConfig(D=32, N=2, B=256, T=256 * 24, warmup=5, base_lr=0.003, n_evals=10, eval_size=512)
 
@@ -89,11 +90,11 @@ def test_buvar_column():
 
 
 def test_transformer_learns_a_periodic_stream():
-    folder = data.dataset_dir("periodic")
+    folder = tokens.dataset_dir("periodic")
     folder.mkdir(parents=True, exist_ok=True)
     np.tile(np.arange(5, dtype=np.uint8), 2000).tofile(folder / "train.bin")
     np.tile(np.arange(5, dtype=np.uint8), 200).tofile(folder / "test.bin")
-    cfg = RunConfig(task="chess", dataset="periodic", V=32, D=64, N=1, L=16, B=8, T=8 * 16 * 20, warmup=2,
+    cfg = RunConfig(task="tokens", dataset="periodic", V=32, D=64, N=1, L=16, B=8, T=8 * 16 * 20, warmup=2,
                     head_dim=32, base_lr=0.02, embed_mult=10.0, n_evals=5, eval_size=512, schedule="const")
     curves = train.train(cfg, progress=False)
     assert curves["test_loss"][0] == pytest.approx(np.log(32), rel=1e-4)  # zero-init readout: uniform over V

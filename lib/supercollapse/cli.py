@@ -4,12 +4,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import sys
 
-from . import notebooks, paths
-from .runs import MissingRuns
-from .presets import SCALES
+from . import paths
+from .build import notebooks
+from .scales import SCALES
+from .store.runs import DamagedRun, MissingRuns
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,7 +56,7 @@ def cmd_run(args):
 
 
 def cmd_build(args):
-    from .site import build
+    from .build.site import build
 
     index = build(scale=args.scale, force=args.force, progress=not args.quiet)
     print(index)
@@ -64,7 +64,7 @@ def cmd_build(args):
 
 
 def cmd_runs(args):
-    from . import runs
+    from .store import runs
 
     if args.action == "list":
         for store in runs.stores():
@@ -73,8 +73,8 @@ def cmd_runs(args):
             for key in keys:
                 try:
                     c = store.load(key).config
-                except (OSError, ValueError, KeyError, TypeError) as e:
-                    print(f"  {key}  unreadable entry ({type(e).__name__}); see `supercollapse runs verify`")
+                except DamagedRun:
+                    print(f"  {key}  damaged entry; see `supercollapse runs verify`")
                     continue
                 print(f"  {key}  {c.task} D={c.D} seed={c.seed} T={c.T} {c.schedule} lr={c.base_lr}")
         return 0
@@ -83,12 +83,7 @@ def cmd_runs(args):
             raise notebooks.ParameterError("`runs show` needs a KEY (see `supercollapse runs list`)")
         for store in runs.stores():
             if store.has(args.key):
-                try:
-                    run = store.load(args.key)
-                except (OSError, ValueError, KeyError, TypeError) as e:  # a damaged entry: not the user's input
-                    _fail(f"run {args.key} in {store.root} is unreadable ({type(e).__name__}: {e}); "
-                          "see `supercollapse runs verify`")
-                    return 1
+                run = store.load(args.key)  # a damaged entry raises DamagedRun: one line, exit 1
                 print(json.dumps({"key": run.key, "store": str(store.root), "config": run.config.to_dict(),
                                   "meta": run.meta, "columns": {k: len(v) for k, v in run.curves.items()}},
                                  indent=1))
@@ -103,124 +98,83 @@ def cmd_runs(args):
                 print(f"  {p}")
             bad += len(problems)
         return 1 if bad else 0
+    if args.action == "repair":
+        for store in runs.stores():
+            removed = store.repair()
+            print(f"{store.root}: removed {len(removed)} damaged or interrupted entries")
+            for name in removed:
+                print(f"  {name}")
+        return 0
     if args.action == "curate":
         keys = args.key.split(",") if args.key else runs.cache().keys()
-        print(f"copied {len(runs.curate(keys))} runs into {runs.curated().root}")
+        print(f"copied {len(runs.curate(keys, allow_dirty=args.allow_dirty))} runs into {runs.curated().root}")
         return 0
     raise AssertionError(args.action)
 
 
-class _Unfitted:
-    """Stands in for a compute-optimal horizon that is not fitted yet: a ladder's widths, seeds and number of
-    runs do not depend on it (its configs' horizons, and so their keys, do)."""
-
-    gamma = 0.0
-
-    def horizon(self, P):
-        return 1e15
-
-
-def _ladder_configs(lad, scale):
-    """(configs or None, note or None): a ladder's configs at `scale`, or why they cannot be listed yet."""
-    import inspect
-
-    try:
-        return lad.configs(scale), None
-    except MissingRuns:
-        if "horizon" not in inspect.signature(lad.build).parameters:
-            raise
-        note = "its horizons T(P) are fitted on the 'horizon' ladder's runs, which are not all stored"
-    except ValueError as e:
-        return None, f"its configs cannot be built: {e}"
-    try:
-        return lad.configs(scale, horizon=_Unfitted()), note
-    except ValueError as e:
-        return None, f"{note}; its configs cannot be built: {e}"
-
-
-def _trained_by(name: str) -> str | None:
-    """The chapter that trains ladder `name`: the first that calls `load_or_train(presets.ladder("name", ...))`,
-    else the first that builds the ladder and calls `load_or_train`."""
-    ladder = re.compile(r"presets\.ladder\(\s*[\"']" + re.escape(name) + r"[\"']")
-    direct = re.compile(r"load_or_train\(\s*" + ladder.pattern)
-    sources = [(ch.name, ch.path.read_text()) for ch in notebooks.chapters()]
-    for name_, src in sources:
-        if direct.search(src):
-            return name_
-    for name_, src in sources:
-        if ladder.search(src) and "load_or_train(" in src:
-            return name_
-    return None
-
-
-def _missing(name: str, scale: str, configs, needed_for: str | None = None):
-    """MissingRuns saying which of ladder `name`'s runs are not stored and which command trains them."""
-    from .config import run_key
-    from .runs import find
-
-    missing = [c for c in configs if find(c) is None]
-    chapter = _trained_by(name)
-    how = (f"`supercollapse run {chapter} --scale {scale}` trains them into the local cache" if chapter else
-           f"the chapter that uses ladder {name!r} trains them when run at --scale {scale}")
-    why = (f"ladder {needed_for!r} trains each width to the horizon T(P) fitted on ladder {name!r}, and "
-           if needed_for else "")
-    return MissingRuns(f"{why}{len(missing)} of {len(configs)} runs of ladder {name!r} at scale {scale} are not "
-                       f"stored (first: {run_key(missing[0]) if missing else '-'}); {how}; "
-                       "`supercollapse ladders` shows how many runs each ladder and scale has stored")
-
-
 def cmd_ladders(args):
-    from . import presets, runs
-    from .config import run_key
+    from . import study
+    from .experiments import registry
 
     rows = []
-    for name, lad in presets.ladders().items():
+    for name, lad in registry.ladders().items():
         for scale in SCALES:
-            cfgs, note = _ladder_configs(lad, scale)
-            stored = 0 if cfgs is None or note else \
-                sum(any(s.has(run_key(c)) for s in runs.stores()) for c in cfgs)
+            st = study.status(name, scale)
             rows.append({"name": name, "task": lad.task, "schedule": lad.schedule, "scale": scale,
-                         "widths": None if cfgs is None else sorted({c.D for c in cfgs}),
-                         "seeds": None if cfgs is None else sorted({c.seed for c in cfgs}),
-                         "runs": None if cfgs is None else len(cfgs), "stored": stored,
-                         "description": lad.description, "note": note})
+                         "widths": list(st.widths), "seeds": list(st.seeds), "runs": st.runs, "stored": st.stored,
+                         "description": lad.description, "note": st.note})
     if args.json:
         print(json.dumps(rows, indent=1))
     else:
         for r in rows:
             note = f"  ({r['note']})" if r["note"] else ""
-            seeds = "?" if r["seeds"] is None else len(r["seeds"])
-            runs_ = "?" if r["runs"] is None else r["runs"]
-            print(f"{r['name']:<10} {r['scale']:<6} {r['task']:<5} {r['schedule']:<7} widths={r['widths'] or '?'} "
-                  f"seeds={seeds} stored {r['stored']}/{runs_}{note}")
+            print(f"{r['name']:<14} {r['scale']:<6} {r['task']:<5} {r['schedule']:<7} widths={r['widths']} "
+                  f"seeds={len(r['seeds'])} stored {r['stored']}/{r['runs']}{note}")
     return 0
 
 
-def _stored_ladder_frame(name: str, scale: str):
-    """The long frame of ladder `name` at `scale` from the run store; never trains (MissingRuns says how to)."""
-    from . import presets, runs
+def _stored(name: str, scale: str):
+    """The stored runs of a ladder; MissingRuns naming the command that trains them (or its horizon ladder's)."""
+    from . import execute, study
+    from .experiments import registry
 
-    try:
-        configs = presets.ladder(name, scale)
-    except runs.MissingRuns:  # its horizons are fitted on the horizon ladder's runs
-        raise _missing("horizon", scale, presets.ladder("horizon", scale), needed_for=name) from None
-    try:
-        stored = runs.load_or_train(configs, allow_train=False, progress=False)
-    except runs.MissingRuns:
-        raise _missing(name, scale, configs) from None
-    return presets.ladder_frame(name, stored)
+    lad = registry.get(name)
+    need = lad.horizon_from if lad.horizon_from and study.status(name, scale).note else name
+    todo = execute.missing(study.configs(need, scale))
+    if todo:
+        why = f"ladder {name!r} trains to T(P) fitted on ladder {need!r}: " if need != name else ""
+        raise MissingRuns(f"{why}{len(todo)} runs of ladder {need!r} at scale {scale} are not stored; "
+                          f"`supercollapse train {need} --scale {scale}` trains them into the local cache")
+    return study.ensure(name, scale)
+
+
+def cmd_train(args):
+    from . import execute, study
+    from .experiments import registry
+
+    lad = registry.get(args.ladder)
+    if lad.horizon_from:
+        study.ensure(lad.horizon_from, args.scale, allow_train=True, progress=not args.quiet)
+    cfgs = study.configs(args.ladder, args.scale)
+    todo = execute.missing(cfgs)
+    print(f"ladder {args.ladder} at scale {args.scale}: {len(cfgs) - len(todo)} of {len(cfgs)} runs stored, "
+          f"training {len(todo)}", file=sys.stderr)
+    execute.ensure(cfgs, allow_train=True, progress=not args.quiet)
+    return 0
 
 
 def cmd_diagnose(args):
     if bool(args.file) == bool(args.ladder):
         raise notebooks.ParameterError("give either FILE or --ladder NAME (see `supercollapse ladders`)")
     if args.ladder:
-        frame = _stored_ladder_frame(args.ladder, args.scale)
+        from . import study
+
+        frame = study.frame(args.ladder, args.scale, _stored(args.ladder, args.scale))
     else:
-        from .diagnose import read_ladder  # pandas and scipy: after the checks that need neither
+        from .analysis.diagnose import read_ladder  # pandas and scipy: after the checks that need neither
 
         frame = read_ladder(args.file)
-    from .diagnose import diagnose
+    from .analysis.diagnose import diagnose
 
     report = diagnose(frame, L0=args.L0, window=args.window)
     print(report.to_json() if args.json else report.to_table())
@@ -251,8 +205,10 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("runs", help="inspect the run store")
-    p.add_argument("action", choices=("list", "show", "verify", "curate"))
+    p.add_argument("action", choices=("list", "show", "verify", "repair", "curate"))
     p.add_argument("key", nargs="?", help="run key (show), or comma-separated keys (curate; default all)")
+    p.add_argument("--allow-dirty", action="store_true",
+                   help="curate: accept runs trained from uncommitted library code")
     p.set_defaults(func=cmd_runs)
 
     p = sub.add_parser(
@@ -269,6 +225,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_diagnose)
 
+    p = sub.add_parser("train", help="train the missing runs of a named ladder into the local cache")
+    p.add_argument("ladder", help="a ladder of the book (see `supercollapse ladders`)")
+    p.add_argument("--scale", choices=SCALES, default="cpu")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_train)
+
     p = sub.add_parser("ladders", help="list the book's ladders and how many of their runs are stored")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ladders)
@@ -284,7 +246,7 @@ def main(argv=None) -> int:
     except (ValueError, KeyError) as e:  # bad input: parameters, config values, files, ladders (DiagnoseError too)
         _fail(e)
         return 2
-    except (notebooks.ChapterError, MissingRuns) as e:
+    except (notebooks.ChapterError, MissingRuns, DamagedRun) as e:
         _fail(e)
         return 1
 

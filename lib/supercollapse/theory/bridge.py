@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .. import collapse, frames, scaling
+from ..analysis import collapse, frames
+from ..analysis.horizon import Horizon, fit_horizon
 from . import random_features as rf
 from . import sgd
 from .fits import PowerLawFit, fit_power_law
@@ -33,7 +34,7 @@ def curves_frame(curves: tuple[rf.Curves, ...]) -> pd.DataFrame:
 class Frontier:
     """The compute-optimal frontier of a width ladder under gradient flow, with its exponents ([B] Fig. 4)."""
 
-    horizon: scaling.Horizon  # C*(N) fitted as for trained ladders (SPEC §7); bootstrap over draws
+    horizon: Horizon  # C*(N) fitted as for trained ladders (SPEC §7); bootstrap over draws
     loss_fit: PowerLawFit  # L* ∝ C^exponent along the frontier
     frame: pd.DataFrame  # the curves
 
@@ -68,7 +69,7 @@ def frontier(task: rf.Task, widths, t, *, draws: int = 4, seed: int = 0, n_grid:
 def frontier_of(curves: tuple[rf.Curves, ...], *, n_grid: int = 256, seed: int = 0) -> Frontier:
     """The frontier of any width ladder of curves, fitted as for trained ladders (SPEC §7); `seed`: bootstrap."""
     frame = curves_frame(curves)
-    horizon = scaling.fit_horizon(frame, n_grid=n_grid, seed=seed)
+    horizon = fit_horizon(frame, n_grid=n_grid, seed=seed)
     kept = horizon.frontier[horizon.frontier["kept"]]
     return Frontier(horizon=horizon, loss_fit=fit_power_law(kept["compute"], kept["loss"]), frame=frame)
 

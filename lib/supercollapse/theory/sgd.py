@@ -13,24 +13,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..schedules import SCHEDULES
+from ..schedules import shape as schedule_shape
 from .random_features import Spectrum, Task, spectrum
 
 
 def schedule(shape: str, steps: int, decay_frac: float = 1.0) -> np.ndarray:
-    """Learning-rate multiplier s(step) for step = 0..steps−1: SPEC §5's shapes (optim.SHAPES), no warmup."""
-    import jax.numpy as jnp  # optim's shapes are JAX functions; import JAX only when a schedule is asked for
-
-    from ..optim import SHAPES
-
-    if shape not in SHAPES:
-        raise ValueError(f"unknown schedule {shape!r}; valid: {', '.join(SHAPES)}")
+    """Learning-rate multiplier s(step) for step = 0..steps−1: SPEC §5's shapes (`schedules.shape`), no warmup."""
+    if shape not in SCHEDULES:
+        raise ValueError(f"unknown schedule {shape!r}; valid: {', '.join(SCHEDULES)}")
     if not (isinstance(steps, (int, np.integer)) and steps >= 1):
         raise ValueError(f"steps={steps!r} must be a positive integer")
     if not 0 < decay_frac <= 1:
         raise ValueError(f"decay_frac={decay_frac!r} must lie in (0, 1]")
     u = np.arange(steps) / steps
     v = np.clip((u - (1 - decay_frac)) / decay_frac, 0, 1)
-    return np.asarray(SHAPES[shape](jnp.asarray(v, jnp.float32)), dtype=float)
+    return np.asarray(schedule_shape(shape, v.astype(np.float32)), dtype=float)
 
 
 def _check(lr, B) -> np.ndarray:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..presets import check_scale
+from ..scales import check_scale
 
 
 @dataclass(frozen=True)

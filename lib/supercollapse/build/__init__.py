@@ -1,0 +1,1 @@
+"""Papermill execution of chapters with the executed-notebook cache, and the static site."""

@@ -1,0 +1,224 @@
+"""Chapters as papermill-parameterized notebooks: discovery, parameter validation, cached execution.
+
+The executed-notebook cache is keyed by the chapter's source, its parameters, the source of every library
+module the chapter imports (transitively) and the list of curated runs, so a change in `lib/` re-executes
+exactly the chapters that use the changed module. Jupyter Book's own cache only looks at code cells.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import paths, sources
+
+_BAR = re.compile(r"\d+%\||\x1b\[A|TqdmWarning|\d+it \[")  # tqdm progress bars and their warnings
+_CHOICES = re.compile(r"^\s*([\w.-]+(?:\s*\|\s*[\w.-]+)+)")
+
+
+class ParameterError(ValueError):
+    """A parameter name or value a chapter does not accept."""
+
+
+class ChapterError(RuntimeError):
+    """A chapter failed while executing."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: type
+    default: object
+    help: str
+    choices: tuple = ()
+
+    def parse(self, chapter: str, text) -> object:
+        """Convert a command-line string (or a Python value) to this parameter's type, or raise ParameterError."""
+        def fail(valid):
+            raise ParameterError(f"invalid value {text!r} for parameter {self.name!r} of chapter {chapter}; "
+                                 f"valid: {valid}")
+
+        if not isinstance(text, str):
+            value = text
+            if self.type is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if type(value) is not self.type:
+                fail(f"a {self.type.__name__}")
+        elif self.type is bool:
+            low = text.lower()
+            if low not in ("true", "false", "1", "0", "yes", "no"):
+                fail("true or false")
+            value = low in ("true", "1", "yes")
+        elif self.type in (int, float):
+            try:
+                value = self.type(text)
+            except ValueError:
+                fail(f"a number ({self.type.__name__})")
+        else:
+            value = text
+        if self.choices and value not in self.choices:
+            fail(", ".join(map(str, self.choices)))
+        return value
+
+
+@dataclass(frozen=True)
+class Chapter:
+    name: str  # the file's stem, e.g. "01_first_ladder"
+    path: Path
+
+    @property
+    def parameters(self) -> dict[str, Parameter]:
+        return parse_parameters(self.path)
+
+    def validate(self, overrides: dict) -> dict:
+        """Parsed, type-checked overrides; an unknown name or a bad value raises ParameterError."""
+        params = self.parameters
+        out = {}
+        for name, text in overrides.items():
+            if name not in params:
+                valid = ", ".join(f"{p.name} ({p.type.__name__})" for p in params.values()) or "none"
+                raise ParameterError(f"unknown parameter {name!r} for chapter {self.name}; valid: {valid}")
+            out[name] = params[name].parse(self.name, text)
+        return out
+
+
+def _toc_files() -> list[str]:
+    """Files named in `_toc.yml`, in reading order."""
+    import yaml
+
+    toc = yaml.safe_load((paths.ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(entries):
+        for e in entries or []:
+            if "file" in e:
+                files.append(e["file"])
+            walk(e.get("sections"))
+            for part in e.get("parts", []) if isinstance(e, dict) else []:
+                walk(part.get("chapters"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return files
+
+
+def _code_cells(path: Path) -> list[tuple[list[str], str]]:
+    """(tags, source) of each `{code-cell}` in a MyST notebook."""
+    import jupytext
+
+    nb = jupytext.read(path, fmt="md:myst")
+    return [(c.metadata.get("tags", []), c.source) for c in nb.cells if c.cell_type == "code"]
+
+
+def chapters() -> list[Chapter]:
+    """Executable chapters (MyST notebooks with code cells) in table-of-contents order."""
+    out = []
+    for f in _toc_files():
+        path = paths.ROOT / (f if f.endswith(".md") else f + ".md")
+        if path.is_file() and _code_cells(path):
+            out.append(Chapter(path.stem, path))
+    return out
+
+
+def get_chapter(name: str) -> Chapter:
+    """A chapter by file stem, or by the stem without its number prefix (`first_ladder`)."""
+    found = chapters()
+    for ch in found:
+        if name in (ch.name, ch.name.split("_", 1)[-1], str(ch.path), ch.path.name):
+            return ch
+    raise ParameterError(f"unknown chapter {name!r}; valid: {', '.join(c.name for c in found)}")
+
+
+def parse_parameters(path: Path) -> dict[str, Parameter]:
+    """The `parameters` cell's assignments: `name = literal  # help`; `a | b | c: ...` in help lists choices."""
+    cells = [src for tags, src in _code_cells(path) if "parameters" in tags]
+    if not cells:
+        return {}
+    src = cells[0]
+    lines = src.splitlines()
+    out = {}
+    for node in ast.parse(src).body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            continue
+        name = node.targets[0].id
+        default = ast.literal_eval(node.value)
+        line = lines[node.lineno - 1]
+        help_ = line.split("#", 1)[1].strip() if "#" in line else ""
+        m = _CHOICES.match(help_)
+        choices = tuple(c.strip() for c in m.group(1).split("|")) if m and isinstance(default, str) else ()
+        out[name] = Parameter(name, type(default), default, help_, choices)
+    return out
+
+
+def library_closure(source: str) -> list[Path]:
+    """Library files a piece of code depends on: its `supercollapse` imports, followed transitively per module."""
+    return sources.code_closure(source)
+
+
+def cache_key(chapter: Chapter, params: dict) -> str:
+    """Hash of everything an executed chapter depends on."""
+    h = hashlib.sha256()
+    h.update(chapter.path.read_bytes())
+    h.update(json.dumps(params, sort_keys=True).encode())
+    code = "\n".join(src for _, src in _code_cells(chapter.path))
+    h.update(sources.digest(library_closure(code)).encode())
+    curated = paths.CURATED_RUNS
+    h.update("\n".join(sorted(p.name for p in curated.iterdir()) if curated.is_dir() else []).encode())
+    return h.hexdigest()[:16]
+
+
+def executed_path(chapter: Chapter, params: dict) -> Path:
+    return paths.cache_dir() / "executed" / f"{chapter.name}-{cache_key(chapter, params)}.ipynb"
+
+
+def execute(chapter: Chapter, params: dict, *, force: bool = False, progress: bool = True) -> tuple[Path, bool]:
+    """Execute `chapter` with validated `params` through papermill; returns (notebook, executed_now).
+
+    The result is written under a temporary name and renamed, so a failed or killed run leaves no entry.
+    """
+    import jupytext
+    import papermill as pm
+
+    out = executed_path(chapter, params)
+    if out.is_file() and not force:
+        return out, False
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".tmp-") as tmp:
+        src, dst = Path(tmp) / "in.ipynb", Path(tmp) / "out.ipynb"
+        jupytext.write(jupytext.read(chapter.path, fmt="md:myst"), src, fmt="ipynb")
+        env_before = os.environ.get("SUPERCOLLAPSE_PROGRESS")
+        os.environ["SUPERCOLLAPSE_PROGRESS"] = "1" if progress else "0"
+        try:
+            pm.execute_notebook(str(src), str(dst), parameters=params, kernel_name="python3",
+                                cwd=str(chapter.path.parent), progress_bar=progress, log_output=progress)
+        except pm.PapermillExecutionError as e:
+            raise ChapterError(f"chapter {chapter.name} failed in cell {e.exec_count}: {e.ename}: {e.evalue}") from None
+        finally:
+            if env_before is None:
+                os.environ.pop("SUPERCOLLAPSE_PROGRESS", None)
+            else:
+                os.environ["SUPERCOLLAPSE_PROGRESS"] = env_before
+        _tidy(dst)
+        os.replace(dst, out)
+    return out, True
+
+
+def _tidy(path: Path) -> None:
+    """Fold papermill's injected-parameters cell, and drop progress bars (they went to the terminal)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags and "hide-input" not in tags:
+            cell.metadata["tags"] = tags + ["hide-input"]
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs
+                            if not (o.output_type == "stream" and o.name == "stderr" and _BAR.search(o.text))]
+    nbformat.write(nb, path)

@@ -1,0 +1,82 @@
+"""Render the static site from papermill-executed chapters (Jupyter Book's own execution stays off)."""
+from __future__ import annotations
+
+import filecmp
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .. import paths
+from ..pages import charts
+from . import notebooks
+
+STAGE = paths.BUILD / "stage"
+
+
+def _sync(src: Path, dst: Path) -> None:
+    """Copy when the content differs, keeping mtimes, so Sphinx rebuilds only what changed."""
+    if dst.is_file() and filecmp.cmp(src, dst, shallow=False):
+        return
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(src, dst)
+
+
+def execute_all(scale: str, *, force: bool = False, progress: bool = True) -> dict[str, Path]:
+    """Execute every chapter at `scale` unless its cached result is current; chapter name -> notebook."""
+    out = {}
+    for ch in notebooks.chapters():
+        params = ch.validate({"scale": scale}) if "scale" in ch.parameters else {}
+        path, ran = notebooks.execute(ch, params, force=force, progress=progress)
+        print(f"{'executed' if ran else 'cached  '} {ch.name} {params}", file=sys.stderr)
+        out[ch.name] = path
+    return out
+
+
+def stage(executed: dict[str, Path], stage_dir: Path = STAGE) -> Path:
+    """Mirror the book into `stage_dir`, with executed notebooks in place of the chapters' sources."""
+    wanted = {}
+    for f in ("_config.yml", "_toc.yml"):
+        wanted[stage_dir / f] = paths.ROOT / f
+    charts.vendor_assets()
+    for src in paths.BOOK.rglob("*"):
+        if src.is_file() and src.stem not in executed and "__pycache__" not in src.parts:
+            wanted[stage_dir / src.relative_to(paths.ROOT)] = src
+    for name, nb in executed.items():
+        wanted[stage_dir / "book" / f"{name}.ipynb"] = nb
+    for dst, src in wanted.items():
+        _sync(src, dst)
+    for old in list((stage_dir / "book").rglob("*")):  # chapters removed since the last build
+        if old.is_file() and old not in wanted:
+            old.unlink()
+    return stage_dir
+
+
+def render(stage_dir: Path = STAGE) -> Path:
+    """Run Jupyter Book (strict: warnings are errors) and return the site's index.html."""
+    cmd = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(stage_dir), "--warningiserror", "--quiet"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode:
+        raise notebooks.ChapterError(f"jupyter-book build failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+    html = stage_dir / "_build" / "html"
+    for page in html.rglob("*.html"):
+        _drop_duplicate_inline_scripts(page)
+    return html / "index.html"
+
+
+def _drop_duplicate_inline_scripts(page: Path) -> None:
+    """Jupyter Book 1.0.4 (sphinx-thebe) writes its `const THEBE_JS_URL` script twice: a console error."""
+    seen, out = set(), []
+    for line in page.read_text().splitlines(keepends=True):
+        s = line.strip()
+        if s.startswith("<script>") and s.endswith("</script>"):
+            if s in seen:
+                continue
+            seen.add(s)
+        out.append(line)
+    page.write_text("".join(out))
+
+
+def build(scale: str = "cpu", *, force: bool = False, progress: bool = True, stage_dir: Path = STAGE) -> Path:
+    """Execute what is stale, stage, render; returns the site's index.html."""
+    return render(stage(execute_all(scale, force=force, progress=progress), stage_dir))

@@ -1,0 +1,5 @@
+"""Named ladders: which configs an experiment trains at each scale. Configs only: no I/O, no fitting.
+
+Importing this package registers every ladder (`registry.ladders()`).
+"""
+from . import mlp  # noqa: F401  (registers the MLP ladders)

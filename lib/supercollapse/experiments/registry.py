@@ -1,0 +1,55 @@
+"""The ladder registry. A ladder is a pure function of its scale's sizes and, when its horizons are fitted,
+of that fit: `build(scale, horizon=None, **options) -> list[RunConfig]`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+from ..engine.config import RunConfig
+from ..scales import check_scale
+
+
+class HorizonLike(Protocol):
+    """What a ladder needs of a compute-optimal fit (analysis.horizon.Horizon): T(P) and gamma."""
+
+    gamma: float
+
+    def horizon(self, P): ...
+
+
+@dataclass(frozen=True)
+class Ladder:
+    name: str
+    task: str
+    schedule: str
+    description: str
+    build: Callable[..., list[RunConfig]]
+    horizon_from: str | None = None  # the constant-LR ladder whose fit sets T(P); None: fixed horizons
+    cut_at: str | None = None  # constant-LR runs reused up to where this decay ladder's runs end (SPEC §7)
+    widths: Callable[[str], tuple] | None = None  # widths and seeds, known before any fit
+    seeds: Callable[[str], tuple] | None = None
+
+    def configs(self, scale: str, horizon: HorizonLike | None = None, **options) -> list[RunConfig]:
+        check_scale(scale)
+        if self.horizon_from and horizon is None:
+            raise ValueError(f"ladder {self.name!r} trains to T(P) fitted on ladder {self.horizon_from!r}: "
+                             "pass that fit as `horizon`")
+        return self.build(scale, horizon, **options) if self.horizon_from else self.build(scale, **options)
+
+
+_LADDERS: dict[str, Ladder] = {}
+
+
+def register(ladder: Ladder) -> Ladder:
+    _LADDERS[ladder.name] = ladder
+    return ladder
+
+
+def ladders() -> dict[str, Ladder]:
+    return dict(_LADDERS)
+
+
+def get(name: str) -> Ladder:
+    if name not in _LADDERS:
+        raise ValueError(f"unknown ladder {name!r}; valid: {', '.join(sorted(_LADDERS))}")
+    return _LADDERS[name]

@@ -1,0 +1,155 @@
+"""The sentences chapters glue into their prose: chosen by the measured numbers, never typed by hand."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import paths
+from ..analysis import collapse, diagnose, frames
+
+
+def _r(v, fmt=".3g") -> str:
+    return "undefined" if v is None or not math.isfinite(v) else format(v, fmt)
+
+
+def verdict_text(result: collapse.Collapse, ladder: str = "this ladder") -> str:
+    """One paragraph: the window mean of Δ/σ̄, the verdict of `diagnose.verdict`, and what it means here."""
+    r = result.window_mean_ratio
+    w = f"x ∈ [{result.window[0]:g}, {result.window[1]:g}]"
+    if not math.isfinite(r):
+        return (f"The noise floor σ̄ is undefined on {w} for {ladder} (a width with a single "
+                "seed, or identical seeds), so no verdict can be given.")
+    v = diagnose.verdict(r)
+    body = {
+        "supercollapse": (f"the sizes of {ladder} differ less than seed-mates do: Δ/σ̄ averages {_r(r)} < 1 on {w}, "
+                          "which is what the paper calls supercollapse."),
+        "collapse": (f"on {w}, Δ/σ̄ averages {_r(r)}, between 1 and {diagnose.COLLAPSE_BELOW:g}: the normalized curves of "
+                     f"{ladder} agree to about the seed-to-seed noise but not below it, so {ladder} shows collapse "
+                     "without supercollapse."),
+        "no collapse": (f"on {w}, Δ/σ̄ averages {_r(r)} ≥ {diagnose.COLLAPSE_BELOW:g}: a width-dependent shape dominates "
+                        f"the seed noise, so {ladder} does not collapse."),
+    }[v]
+    return f"Verdict of the diagnostic: **{v}**; " + body
+
+
+def fit_text(result: collapse.Collapse, frame: pd.DataFrame) -> str:
+    """Where the fitted L0 sits: at its lower bound 0 (the final points do not pin it down), or how far below the best loss."""
+    best = float(collapse.size_means(frame)["loss"].min())
+    if result.L0 <= 1e-12 * best:
+        return ("The fit put L0 at its lower bound, 0: the final points of this ladder do not pin down an "
+                "irreducible loss, so ℓ is here simply each run's loss divided by its final loss.")
+    gap = best - result.L0
+    return (f"L0 lies {gap:.3g} below the lowest seed-mean final loss ({best:.4g}), that is {100 * gap / best:.1f}% "
+            "of it: the reducible part that the normalization divides.")
+
+
+def onset_text(result: collapse.Collapse) -> str:
+    """Where Δ falls below σ̄ for good (up to x = 0.99), or that it never does."""
+    if result.onset is None:
+        return (f"Δ is not below σ̄ at x = {collapse.ONSET_UPTO:g}, so there is no onset: "
+                "no late stretch of training where the widths agree better than seeds do.")
+    if result.onset >= collapse.ONSET_UPTO - 1e-9:
+        return (f"Δ is below σ̄ only at the last tested point, x = {collapse.ONSET_UPTO:g} (Δ(1) = 0 by "
+                "construction, so x = 1 is not tested): no stretch of training where the widths agree better "
+                "than seeds do.")
+    return (f"Δ stays below σ̄ from x = {result.onset:.2f} up to x = {collapse.ONSET_UPTO:g} "
+            f"(the onset; Δ(1) = 0 by construction, so x = 1 is not tested).")
+
+
+def gamma_text(horizon) -> str:
+    """The fitted data exponent with its bootstrap uncertainty, or why there is none."""
+    if horizon.n_boot < 2 or not math.isfinite(horizon.gamma_se):
+        return f"gamma = {horizon.gamma:.3f} (one seed per width: no bootstrap uncertainty)"
+    lo, hi = horizon.gamma_ci
+    return (f"gamma = {horizon.gamma:.3f} ± {horizon.gamma_se:.3f} (standard deviation over {horizon.n_boot} "
+            f"bootstrap resamples of the seeds; 95% interval [{lo:.3f}, {hi:.3f}])")
+
+
+def schedule_text(decay: collapse.Collapse, constant: collapse.Collapse) -> str:
+    """Compare Δ/σ̄ of the decay and constant-LR ladders as [Q] Figs. 1c and 3 do, without presuming the outcome."""
+    rd, rc = decay.window_mean_ratio, constant.window_mean_ratio
+    if not (math.isfinite(rd) and math.isfinite(rc)):
+        return "One of the two ratios is undefined, so the schedules cannot be compared."
+    vd, vc = diagnose.verdict(rd), diagnose.verdict(rc)
+    if rc > rd:
+        how = (f"Decay lowers the window mean of Δ/σ̄ from {_r(rc)} (constant) to {_r(rd)} (decay), "
+               f"a factor {_r(rc / rd)}: the direction the paper reports.")
+    else:
+        how = (f"Here decay does not lower Δ/σ̄: {_r(rd)} with decay against {_r(rc)} at constant LR, "
+               "unlike the paper, where only the decayed ladder supercollapses.")
+    return how + f" Verdicts: **{vd}** with decay, **{vc}** at constant LR."
+
+
+def offset_text(summary: pd.DataFrame) -> str:
+    """Which offset gives the smallest mean Δ over the window, and whether it is the fitted L0 ([Q] Fig. 2)."""
+    col = summary.columns[-1]
+    L0 = summary.loc[summary["offset L̂"] == "L0"].iloc[0]
+    at_L0 = float(L0[col])
+    # Offsets equal to the fitted L0 (L̂ = 0 when the fit sits at its bound) are the same normalization.
+    same = summary[(summary["offset L̂"] != "L0") & (summary["value"] == L0["value"])]["offset L̂"].tolist()
+    others = summary[(summary["offset L̂"] != "L0") & (summary["value"] != L0["value"])]
+    if not len(others):
+        how = "Every offset equals the fitted L0 here, so there is nothing to compare."
+    elif at_L0 <= others[col].min():
+        how = (f"The fitted L0 gives the smallest mean Δ ({_r(at_L0)}); every other offset collapses worse, "
+               "as in the paper's Fig. 2.")
+    else:
+        best = others.loc[others[col].idxmin()]
+        how = (f"Here L̂ = {best['offset L̂']} gives a smaller mean Δ ({_r(float(best[col]))}) than the fitted L0 "
+               f"({_r(at_L0)}), unlike the paper's Fig. 2: here the fitted L0 is not the offset that collapses best.")
+    if same:
+        how += f" (L̂ = {', '.join(same)} coincides with the fitted L0 here.)"
+    return how
+
+
+def published_ladder(path: str) -> pd.DataFrame | None:
+    """The authors' log a page's `published_logs` names (a relative path is read from the repository root).
+
+    Unpickling runs code from the file: only the one file named is opened (see `supercollapse.published`).
+    """
+    from ..analysis.published import load_published
+
+    if not path:
+        return None
+    p = Path(path).expanduser()
+    return load_published(p if p.is_absolute() else paths.ROOT / p)
+
+
+def published_text(frame: pd.DataFrame | None, what: str, *findings: str) -> str:
+    """What a page says about the authors' logs: none given, or which file, how many runs, and the findings."""
+    if frame is None:
+        return ("No published logs were given: set the parameter `published_logs` to one of the authors' pickles "
+                f"(a file you trust: unpickling runs code) to also draw {what} from their runs.")
+    notes = "; ".join(frame.attrs.get("notes", []))
+    size = frames.size_column(frame)
+    text = (f"From the authors' log `{Path(frame.attrs.get('source', '?')).name}`: {frame['run'].nunique()} runs, "
+            f"{frame[size].nunique()} sizes, each cut at its own normalization point (`opt_C`, `opt_L`).")
+    if notes:
+        text += f" Import notes: {notes}."
+    return " ".join([text, *findings])
+
+
+def trend_text(trend: pd.DataFrame, result: collapse.Collapse, check: collapse.Collapse, gamma_factor: float) -> str:
+    """Why Δ sits where it does: is the spread ordered by size, and does another data exponent collapse better?"""
+    off = trend["offset"].to_numpy()
+    inside = (result.x >= result.window[0]) & (result.x <= result.window[1])
+    sig = float(np.nanmean(result.sigma_mean[inside]))
+    steps = np.diff(off)
+    if len(off) > 2 and (np.all(steps > 0) or np.all(steps < 0)):
+        first = (f"Over the window the widths' seed-mean normalized curves are ordered by size: from "
+                 f"{off[0]:+.2%} (smallest) to {off[-1]:+.2%} (largest) of the mean over all runs, a spread of "
+                 f"{off.max() - off.min():.2%} against a mean noise floor σ̄ of {sig:.2%}. A spread ordered by "
+                 "size is a size-dependent shape, not seed noise.")
+    else:
+        first = (f"Over the window the widths' seed-mean normalized curves sit within {off.max() - off.min():.2%} of "
+                 f"each other (mean noise floor σ̄: {sig:.2%}), in no systematic order of size.")
+    better = check.window_mean_ratio < 0.8 * result.window_mean_ratio
+    second = (f" The same ladder trained with the data exponent multiplied by {gamma_factor:g} gives "
+              f"Δ/σ̄ = {_r(check.window_mean_ratio)} on the window (onset {_r(check.onset, '.2f')}), against "
+              f"{_r(result.window_mean_ratio)} at the fitted exponent: "
+              + ("that horizon collapses clearly better, so the fitted γ is a likely culprit."
+                 if better else "a different horizon exponent does not remove the spread."))
+    return first + second

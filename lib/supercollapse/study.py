@@ -1,0 +1,117 @@
+"""A named ladder's results at a scale: stored (or trained) runs, the horizon fit they depend on, their frame.
+
+The one place that loads, fits and builds: ladder builders are pure (`experiments`), the store only stores,
+executors only train. A horizon fit is computed once and cached on disk under the hash of the runs it was fitted
+on and of the fitting code, so every chapter of a build shares it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import pandas as pd
+
+from . import execute, paths, sources
+from .analysis import frames
+from .analysis.horizon import Horizon, fit_horizon
+from .engine.config import RunConfig, run_key
+from .engine.tasks import param_count, pflop
+from .experiments import registry
+from .scales import check_scale
+from .store import runs as store
+
+_FIT_CODE = ("supercollapse.analysis.horizon",)
+
+
+def from_runs(stored) -> pd.DataFrame:
+    """Long frame of stored runs (`store.runs.Run`): one row per evaluation, the config's per-run columns."""
+    def meta(run):
+        c = run.config
+        return {"run": run.key, "D": c.D, "P": param_count(c), "seed": c.seed, "schedule": c.schedule, "T": c.T,
+                "decay_frac": c.decay_frac, "base_lr": c.base_lr, "mup": c.mup, "task": c.task}
+
+    return frames.from_curves((meta(run), run.curves) for run in stored)
+
+
+def _horizon_to_json(h: Horizon) -> str:
+    return json.dumps({"exponent": h.exponent, "scale": h.scale, "gamma": h.gamma, "gamma_se": h.gamma_se,
+                       "gamma_ci": list(h.gamma_ci), "n_boot": h.n_boot,
+                       "frontier": h.frontier.to_dict(orient="list")})
+
+
+def _horizon_from_json(text: str) -> Horizon:
+    d = json.loads(text)
+    return Horizon(d["exponent"], d["scale"], d["gamma"], d["gamma_se"], tuple(d["gamma_ci"]), d["n_boot"],
+                   pd.DataFrame(d["frontier"]))
+
+
+def horizon(ladder: str, scale: str, *, allow_train: bool = False, progress: bool = True) -> Horizon:
+    """The compute-optimal horizon fitted on constant-LR ladder `ladder` at `scale` (SPEC §7), cached on disk."""
+    runs = ensure(ladder, scale, allow_train=allow_train, progress=progress)
+    digest = sources.digest(sources.closure(_FIT_CODE))
+    keys = hashlib.sha256("\n".join(sorted(r.key for r in runs)).encode()).hexdigest()[:12]
+    path = paths.cache_dir() / "fits" / f"horizon-{ladder}-{scale}-{keys}-{digest}.json"
+    if path.is_file():
+        return _horizon_from_json(path.read_text())
+    h = fit_horizon(from_runs(runs))
+    paths.atomic_write(path, lambda f: f.write(_horizon_to_json(h).encode()))
+    return h
+
+
+def configs(name: str, scale: str, *, allow_train: bool = False, progress: bool = True,
+            **options) -> list[RunConfig]:
+    """The configs of ladder `name` at `scale`, fitting the horizon it depends on first when it has one."""
+    ladder = registry.get(name)
+    check_scale(scale)
+    if ladder.horizon_from is None:
+        return ladder.configs(scale, **options)
+    h = horizon(ladder.horizon_from, scale, allow_train=allow_train, progress=progress)
+    return ladder.configs(scale, h, **options)
+
+
+def ensure(name: str, scale: str, *, allow_train: bool = False, progress: bool = True, **options) -> list:
+    """The stored runs of ladder `name` at `scale`, training the missing ones when `allow_train`."""
+    cfgs = configs(name, scale, allow_train=allow_train, progress=progress, **options)
+    return execute.ensure(cfgs, allow_train=allow_train, progress=progress)
+
+
+def frame(name: str, scale: str, stored=None, *, allow_train: bool = False, progress: bool = True,
+          **options) -> pd.DataFrame:
+    """The long frame of a ladder's runs. Constant-LR ladders that reuse horizon runs are cut where their decay
+    twin of the same width ends: T(P) in whole steps, exactly as the decay ladder trains it (SPEC §7), so both
+    schedules reach the same compute ([Q] Fig. 3)."""
+    ladder = registry.get(name)
+    if stored is None:
+        stored = ensure(name, scale, allow_train=allow_train, progress=progress, **options)
+    out = from_runs(stored)
+    if ladder.cut_at:
+        ends = {c.D: c.T for c in configs(ladder.cut_at, scale, allow_train=allow_train, progress=progress)}
+        out = frames.truncate(out, {r.key: pflop(r.config, ends[r.config.D]) for r in stored})
+    return out
+
+
+@dataclass(frozen=True)
+class Status:
+    """How much of a ladder is stored at a scale, without training or fitting anything not yet stored."""
+
+    name: str
+    scale: str
+    widths: tuple
+    seeds: tuple
+    runs: int
+    stored: int
+    note: str | None  # why the configs (and so the stored count) are not known yet
+
+
+def status(name: str, scale: str) -> Status:
+    ladder = registry.get(name)
+    widths, seeds = ladder.widths(scale) if ladder.widths else (), ladder.seeds(scale) if ladder.seeds else ()
+    try:
+        cfgs = configs(name, scale)
+    except store.MissingRuns:
+        return Status(name, scale, tuple(widths), tuple(seeds), len(widths) * len(seeds), 0,
+                      f"its horizons T(P) are fitted on ladder {ladder.horizon_from!r}, whose runs are not all stored")
+    n = sum(any(s.has(run_key(c)) for s in store.stores()) for c in cfgs)
+    return Status(name, scale, tuple(sorted({c.D for c in cfgs})), tuple(sorted({c.seed for c in cfgs})),
+                  len(cfgs), n, None)
