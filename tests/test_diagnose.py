@@ -1,7 +1,6 @@
 """The collapse diagnostic: verdicts on ladders with a known answer, file formats, errors, speed."""
 import json
 import pickle
-import time
 
 import numpy as np
 import pandas as pd
@@ -109,10 +108,8 @@ def test_bad_input_gets_one_clear_error(tmp_path):
     assert issubclass(DiagnoseError, ValueError)  # the CLI maps ValueError to exit 2
 
 
-def test_forty_runs_of_a_thousand_points_in_a_couple_of_seconds(tmp_path):
+def test_forty_runs_of_a_thousand_points(tmp_path):
+    # Speed is measured in benchmarks/, not asserted here: this checks a large ladder is analysed correctly.
     ladder("super", n_sizes=5, n_seeds=8, n_points=1000).to_csv(tmp_path / "big.csv", index=False)
-    start = time.perf_counter()
     r = diagnose(read_ladder(tmp_path / "big.csv"))
-    elapsed = time.perf_counter() - start
     assert r.n_runs == 40 and r.verdict == "supercollapse"
-    assert elapsed < 5, f"diagnose took {elapsed:.2f} s"  # about 0.2 s measured; slack for a loaded machine

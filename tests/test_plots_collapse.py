@@ -70,7 +70,9 @@ def test_loss_vs_compute(decay, result):
     curves = pd.DataFrame(max(rows, key=len))
     assert {"D", "seed", "compute", "loss", "run"} <= set(curves.columns)
     assert len(curves) <= decay["run"].nunique() * pc.MAX_POINTS < len(decay)
-    assert "log" in json.dumps(spec)  # log axes as in [Q]
+    scales = [e["scale"]["type"] for layer in spec["layer"] for ch in ("x", "y")
+              if (e := layer.get("encoding", {}).get(ch)) and "scale" in e and "type" in e["scale"]]
+    assert scales and set(scales) == {"log"}  # log-log axes as in [Q]
 
 
 def test_loss_vs_compute_without_a_fit_or_widths(decay):
@@ -101,8 +103,13 @@ def test_frontier(decay):
     assert_compact(rows, by=("run",))
     front = [pd.DataFrame(r) for r in rows if "frontier" in r[0]]
     assert front and len(front[0]) <= 96 and set(front[0]["frontier"]) <= {"kept", "dropped (edge width)"}
-    table = pc.horizon_table(h, [])
-    assert table.empty
+    from supercollapse.experiments.mlp import NARROW, collapse_configs
+
+    cfgs = collapse_configs(NARROW["cpu"], h)
+    table = pc.horizon_table(h, cfgs)
+    assert list(table["D"]) == sorted(NARROW["cpu"].collapse_widths)  # one row per width, not per seed
+    np.testing.assert_array_equal(table["T(P) (examples)"], np.round(h.horizon(table["P"].to_numpy(float))))
+    assert (table["steps trained"] * table["batch B"] - table["T(P) (examples)"]).abs().max() <= table["batch B"][0]
 
 
 def test_offsets(decay, result):
@@ -188,7 +195,7 @@ def test_trend_text_names_the_order_and_the_check(result):
     ordered = trend.assign(offset=np.linspace(-0.02, 0.02, len(trend)))
     worse = dataclasses.replace(result, window_mean_ratio=result.window_mean_ratio * 2)
     better = dataclasses.replace(result, window_mean_ratio=result.window_mean_ratio / 2)
-    if len(trend) > 2:
-        assert "ordered by size" in prose.trend_text(ordered, result, worse, 1.25)
+    assert len(trend) > 2  # the fixture's ladder has enough sizes for an order to mean something
+    assert "ordered by size" in prose.trend_text(ordered, result, worse, 1.25)
     assert "does not remove" in prose.trend_text(trend, result, worse, 1.25)
     assert "likely culprit" in prose.trend_text(trend, result, better, 1.25)

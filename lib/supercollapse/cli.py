@@ -176,7 +176,12 @@ def cmd_diagnose(args):
         frame = read_ladder(args.file)
     from .analysis.diagnose import diagnose
 
-    report = diagnose(frame, L0=args.L0, window=args.window)
+    reference = None
+    if args.reference:
+        from .analysis.diagnose import read_ladder
+
+        reference = read_ladder(args.reference)
+    report = diagnose(frame, L0=args.L0, window=args.window, reference=reference)
     print(report.to_json() if args.json else report.to_table())
     return 0
 
@@ -222,6 +227,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", choices=SCALES, default="cpu", help="with --ladder: which scale's runs")
     p.add_argument("--L0", default="auto", help="'auto' (fit L = a C^-b + L0) or a number")
     p.add_argument("--window", nargs=2, type=float, default=(0.5, 0.95), metavar=("START", "END"))
+    p.add_argument("--reference", metavar="CONST_FILE",
+                   help="the constant-LR twin ladder (same sizes and seeds, with a tau column in both files): "
+                        "reports the decay gain per size and warns when it varies with size")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_diagnose)
 

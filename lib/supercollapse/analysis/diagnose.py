@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import collapse, frames, published
+from . import collapse, frames, published, spread
 
 SUPERCOLLAPSE_BELOW = 1.0
 COLLAPSE_BELOW = 3.0
@@ -94,6 +94,12 @@ class Report:
     sizes: tuple[float, ...]
     n_runs: int
     n_seeds: int  # fewest seeds of any size
+    cross_rms: float  # Δ² split over the window (spread.decomposition): the cross-size part, as an rms
+    within_rms: float  # ... and the within-size (seed) part
+    gain: tuple[float, ...] | None = None  # with a constant-LR reference: the decay gain per size
+    gain_se: tuple[float, ...] | None = None
+    gain_p_value: float | None = None
+    gain_varies: bool | None = None
 
     def to_dict(self) -> dict:
         """Plain dict: tuples become lists, NaN becomes None (valid JSON)."""
@@ -130,7 +136,17 @@ class Report:
             f"mean delta/sigma on x in [{self.window[0]:g}, {self.window[1]:g}]: {num(self.window_mean_ratio, '.3g')}",
             f"onset (delta < sigma from here to x = {collapse.ONSET_UPTO:g}): {num(self.onset, '.2f')}",
             f"verdict: {self.verdict}",
+            f"where the spread comes from (rms over the window): cross-size {num(self.cross_rms, '.3g')}, "
+            f"within-size {num(self.within_rms, '.3g')}",
         ]
+        if self.gain is not None:
+            lines.append("decay gain 1 - L_decay(end)/L_const(same tau) per size: " + ", ".join(
+                f"{num(s)}: {num(g, '.3f')} ± {num(e, '.1g')}" for s, g, e in zip(self.sizes, self.gain, self.gain_se)))
+            if self.gain_varies:
+                lines.append(f"warning: the decay gain varies across sizes more than its seed spread allows "
+                             f"(p = {num(self.gain_p_value, '.2g')} < {spread.GAIN_VARIES_P:g}): each size's curve "
+                             "is rescaled differently late in training, which no L0 can collapse; train sizes where "
+                             "the gain is flat (see the book's chapter 'When supercollapse fails')")
         return "\n".join(lines)
 
 
@@ -143,8 +159,12 @@ def verdict(window_mean_ratio: float) -> str:
     return "no collapse"
 
 
-def diagnose(frame: pd.DataFrame, L0: float | str = "auto", window=collapse.WINDOW) -> Report:
-    """Fit L0 (or take it), normalize each run by its own final loss, compare Δ with σ̄, and give a verdict."""
+def diagnose(frame: pd.DataFrame, L0: float | str = "auto", window=collapse.WINDOW,
+             reference: pd.DataFrame | None = None) -> Report:
+    """Fit L0 (or take it), normalize each run by its own final loss, compare Δ with σ̄, and give a verdict.
+
+    `reference`: the constant-LR twin ladder (same sizes and seeds, a `tau` column in both), for the decay gain.
+    """
     if not isinstance(frame, pd.DataFrame):
         raise DiagnoseError(f"expected a pandas DataFrame, got {type(frame).__name__}")
     if "compute" not in frame.columns or "run" not in frame.columns:
@@ -173,6 +193,18 @@ def diagnose(frame: pd.DataFrame, L0: float | str = "auto", window=collapse.WIND
     idx = [int(np.argmin(np.abs(result.x - x))) for x in REPORT_X]
     pick = lambda v: tuple(float(v[i]) for i in idx)  # noqa: E731
     size = frames.size_column(frame)
+    split = spread.decomposition(result)
+    gain = {}
+    if reference is not None:
+        if "compute" not in reference.columns or "run" not in reference.columns:
+            reference = ladder_frame(reference, "the reference ladder")
+        try:
+            g = spread.decay_gain(frame, reference)
+        except ValueError as e:
+            raise DiagnoseError(f"reference ladder: {e}") from None
+        per = g.per_size.set_index(g.size_column).reindex(result.sizes)
+        gain = dict(gain=tuple(map(float, per["gain"])), gain_se=tuple(map(float, per["gain_se"])),
+                    gain_p_value=g.p_value, gain_varies=g.varies)
     return Report(
         L0=float(result.L0),
         a=None if result.fit is None else result.fit.a,
@@ -191,4 +223,7 @@ def diagnose(frame: pd.DataFrame, L0: float | str = "auto", window=collapse.WIND
         sizes=tuple(float(s) for s in result.sizes),
         n_runs=len(result.grid.runs),
         n_seeds=int(frame.groupby(size)["seed"].nunique().min()),
+        cross_rms=split.cross_rms,
+        within_rms=split.within_rms,
+        **gain,
     )

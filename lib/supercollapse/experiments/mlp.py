@@ -140,15 +140,17 @@ register(Ladder("wide_constant", "mlp", "const",
 
 @dataclass(frozen=True)
 class FamilyNames:
-    """The ladder names of one MLP family: its horizon, decay (collapse) and constant-LR twin ladders."""
+    """The ladder names of one MLP family: its horizon, decay (collapse) and constant-LR twin ladders, and the
+    constant-LR ladder whose uncut runs reach the decay runs' cumulative learning rate (for equal-τ comparisons)."""
 
     horizon: str
     collapse: str
     constant: str
+    equal_tau: str
 
 
-FAMILIES = {"narrow": FamilyNames("horizon", "collapse", "constant"),
-            "wide": FamilyNames("wide_horizon", "wide_collapse", "wide_constant")}
+FAMILIES = {"narrow": FamilyNames("horizon", "collapse", "constant", "horizon"),
+            "wide": FamilyNames("wide_horizon", "wide_collapse", "wide_constant", "wide_constant")}
 
 
 def ladder_names(family: str) -> FamilyNames:

@@ -17,10 +17,9 @@ import pandas as pd
 
 from ...analysis import collapse, frames
 from ...engine.tasks import param_count
-from . import HEIGHT, WIDTH
+from . import DIGITS, HEIGHT, WIDTH
 
 MAX_POINTS = 100  # evaluations kept per run in an embedded chart (plenty for a line on a log axis)
-DIGITS = 4  # significant digits of embedded floats
 LOG = alt.Scale(type="log", nice=False)  # tight to the data: a loss between 0.4 and 0.5 fills the panel
 LOG_AXIS = alt.Axis(labelOverlap="greedy", labelSeparation=6, format="~g", tickCount=5)  # log ticks 1…9 would collide
 C_AXIS = alt.Axis(labelOverlap="greedy", labelSeparation=6, format="~e", tickCount=5)  # PFLOP: 1e-9, not 0.000000001
@@ -351,3 +350,24 @@ def offset_summary(table: pd.DataFrame, window=collapse.WINDOW) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Page text chosen by the measured numbers
+
+
+def decay_gains(gains: Mapping, *, title: str = "") -> alt.LayerChart:
+    """The decay gain per size (seed mean ± 2 standard errors), one series per ladder: `gains` maps a label to
+    an `analysis.spread.DecayGain`."""
+    parts = []
+    for label, g in gains.items():
+        df = g.per_size.rename(columns={g.size_column: "P"}).assign(ladder=label)
+        df["lo"], df["hi"] = df["gain"] - 2 * df["gain_se"], df["gain"] + 2 * df["gain_se"]
+        parts.append(df)
+    df = compact(pd.concat(parts, ignore_index=True))
+    base = alt.Chart(df, title=title, width=WIDTH, height=HEIGHT)
+    x = alt.X("P:Q", scale=LOG, axis=LOG_AXIS, title="parameters P")
+    color = alt.Color("ladder:N", title="ladder", legend=alt.Legend(orient="bottom", symbolOpacity=1))
+    tips = [_tip("P", "P", ".3g"), _tip("gain", "gain", ".3f"), _tip("gain_se", "standard error", ".2g"),
+            alt.Tooltip("n_seeds:Q", title="seeds"), alt.Tooltip("ladder:N")]
+    return alt.layer(
+        base.mark_rule().encode(x=x, y=alt.Y("lo:Q", scale=LINEAR, title="decay gain 1 − L_decay/L_const(same τ)"),
+                                y2="hi:Q", color=color),
+        base.mark_line(point=True).encode(x=x, y="gain:Q", color=color, tooltip=tips),
+    )

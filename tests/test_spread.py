@@ -1,0 +1,60 @@
+"""Where the spread comes from: Δ² decomposition, decay gain, factorization, on synthetic ladders."""
+import numpy as np
+import pytest
+
+from conftest import synthetic_ladder
+from supercollapse.analysis import collapse, spread
+
+
+def test_decomposition_sums_to_delta_squared():
+    decay, _ = synthetic_ladder(gain=lambda P: 0.1 + 0.05 * np.log10(P))
+    r = collapse.analyze(decay, L0=0.05)
+    d = spread.decomposition(r)
+    np.testing.assert_allclose(d.cross + d.within, r.delta ** 2, rtol=1e-10, atol=1e-14)
+    assert d.cross_rms > d.within_rms  # a size-dependent gain is a cross-size spread
+
+
+def test_a_width_dependent_gain_is_flagged_and_a_constant_one_is_not():
+    grows = spread.decay_gain(*synthetic_ladder(gain=lambda P: 0.1 + 0.05 * np.log10(P / 1e4)))
+    flat = spread.decay_gain(*synthetic_ladder(gain=lambda P: 0.2))
+    assert grows.varies and grows.slope == pytest.approx(0.05, abs=0.01)
+    assert not flat.varies and abs(flat.slope) < 3 * flat.slope_se + 1e-3
+    np.testing.assert_allclose(flat.per_size["gain"], 0.2, atol=0.01)
+
+
+def test_factorization_puts_a_gain_in_the_noise_factor_only():
+    decay, const = synthetic_ladder(gain=lambda P: 0.1 + 0.1 * np.log10(P / 1e4), noise=0.0, gain_noise=0.0)
+    f = spread.factorization(decay, const, L0=0.05)
+    assert np.all(np.diff(f["noise"]) > 0)  # ordered by size
+    assert np.ptp(f["noise"]) > 5 * np.ptp(f["deterministic"])
+
+
+def test_twins_must_reach_the_decayed_tau():
+    decay, const = synthetic_ladder()
+    short = const[const["step"] <= 20]
+    with pytest.raises(ValueError, match="train the twin at least as long"):
+        spread.decay_gain(decay, short)
+    with pytest.raises(ValueError, match="no decayed run has a constant-LR twin"):
+        spread.decay_gain(decay, const.assign(seed=const["seed"] + 100))
+
+
+def test_diagnose_reports_the_split_and_warns_on_a_varying_gain(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    decay, const = synthetic_ladder(gain=lambda P: 0.1 + 0.05 * np.log10(P / 1e4))
+    decay.to_csv(tmp_path / "decay.csv", index=False)
+    const.to_csv(tmp_path / "const.csv", index=False)
+    run = lambda *a: subprocess.run([sys.executable, "-m", "supercollapse", "diagnose", *a],  # noqa: E731
+                                    capture_output=True, text=True)
+    table = run(str(tmp_path / "decay.csv"), "--L0", "0.05", "--reference", str(tmp_path / "const.csv"))
+    assert table.returncode == 0, table.stderr
+    assert "cross-size" in table.stdout and "warning: the decay gain varies" in table.stdout
+    d = json.loads(run(str(tmp_path / "decay.csv"), "--L0", "0.05", "--json").stdout)
+    assert d["gain"] is None and d["cross_rms"] > d["within_rms"] > 0
+    flat = synthetic_ladder(gain=lambda P: 0.2)
+    flat[0].to_csv(tmp_path / "d2.csv", index=False)
+    flat[1].to_csv(tmp_path / "c2.csv", index=False)
+    quiet = run(str(tmp_path / "d2.csv"), "--L0", "0.05", "--reference", str(tmp_path / "c2.csv"))
+    assert quiet.returncode == 0 and "decay gain" in quiet.stdout and "warning" not in quiet.stdout
