@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -80,3 +81,25 @@ def test_cli_list_json():
     first = next(c for c in chapters if c["chapter"] == "01_first_ladder")
     assert {"name": "scale", "type": "str", "default": "cpu", "choices": ["smoke", "cpu", "gpu"]}.items() <= \
         first["parameters"][0].items()
+
+
+def test_a_path_parameter_resolves_against_the_working_directory(tmp_path, monkeypatch):
+    ch = notebooks.get_chapter("11_collapse")
+    (tmp_path / "mine.pkl").write_bytes(b"")
+    monkeypatch.chdir(tmp_path)
+    assert ch.validate({"published_logs": "mine.pkl"})["published_logs"] == str(tmp_path / "mine.pkl")
+    with pytest.raises(notebooks.ParameterError, match="an existing file .*missing"):
+        ch.validate({"published_logs": "nothere.pkl"})
+    with pytest.raises(notebooks.ParameterError, match="a directory"):
+        ch.validate({"published_logs": str(tmp_path)})
+    assert ch.validate({"published_logs": ""})["published_logs"] == ""
+
+
+def test_a_relative_or_file_cache_is_handled_before_anything_runs(tmp_path):
+    (tmp_path / "afile").write_text("")
+    r = subprocess.run([sys.executable, "-m", "supercollapse", "runs", "list"], capture_output=True, text=True,
+                       cwd=tmp_path, env={**os.environ, "SUPERCOLLAPSE_CACHE": "afile"})
+    assert r.returncode == 2 and "is a file; valid: a folder" in r.stderr and "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "supercollapse", "runs", "list"], capture_output=True, text=True,
+                       cwd=tmp_path, env={**os.environ, "SUPERCOLLAPSE_CACHE": "rel"})
+    assert r.returncode == 0 and str(tmp_path / "rel" / "runs") in r.stdout

@@ -58,3 +58,12 @@ def test_diagnose_reports_the_split_and_warns_on_a_varying_gain(tmp_path):
     flat[1].to_csv(tmp_path / "c2.csv", index=False)
     quiet = run(str(tmp_path / "d2.csv"), "--L0", "0.05", "--reference", str(tmp_path / "c2.csv"))
     assert quiet.returncode == 0 and "decay gain" in quiet.stdout and "warning" not in quiet.stdout
+
+
+def test_ratio_bootstrap_brackets_the_estimate_and_shrinks_with_more_seeds():
+    few = collapse.analyze(synthetic_ladder(seeds=(0, 1, 2))[0], L0=0.05)
+    many = collapse.analyze(synthetic_ladder(seeds=tuple(range(12)))[0], L0=0.05)
+    b_few, b_many = collapse.ratio_bootstrap(few), collapse.ratio_bootstrap(many)
+    for r, b in ((few, b_few), (many, b_many)):
+        assert b.n_boot == 200 and b.ci[0] <= r.window_mean_ratio * 1.2 and b.ci[1] >= r.window_mean_ratio * 0.8
+    assert 0 < b_many.se < b_few.se

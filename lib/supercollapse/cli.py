@@ -245,11 +245,24 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _absolute_cache() -> None:
+    """SUPERCOLLAPSE_CACHE as an absolute path, so chapter kernels (which run in book/) share it; a file is refused."""
+    import os
+    from pathlib import Path
+
+    if "SUPERCOLLAPSE_CACHE" in os.environ:
+        path = Path(os.environ["SUPERCOLLAPSE_CACHE"]).expanduser().resolve()
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"SUPERCOLLAPSE_CACHE={path} is a file; valid: a folder (created if missing)")
+        os.environ["SUPERCOLLAPSE_CACHE"] = str(path)
+
+
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     # papermill reports each cell (and streams progress bars) at INFO; --quiet keeps only problems.
     logging.basicConfig(level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO, format="%(message)s")
     try:
+        _absolute_cache()
         return args.func(args)
     except (ValueError, KeyError) as e:  # bad input: parameters, config values, files, ladders (DiagnoseError too)
         _fail(e)

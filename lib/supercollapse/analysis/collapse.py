@@ -304,3 +304,38 @@ def size_trend(result: Collapse) -> pd.DataFrame:
         rows.append({result.grid.size_column: s, "ell_window_mean": float(mean.mean()),
                      "offset": float(np.mean(mean / pooled - 1))})
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """Spread of the window mean of Δ/σ̄ over resamples of each size's seeds (L0 held at its fitted value)."""
+
+    se: float
+    ci: tuple[float, float]  # 2.5% and 97.5% percentiles
+    n_boot: int
+
+
+def ratio_bootstrap(result: Collapse, n_boot: int = 200, seed: int = 0) -> Bootstrap:
+    """Resample each size's runs with replacement and recompute the window mean of Δ/σ̄.
+
+    L0 is held fixed (refitting it per resample would need the whole fit each time); resampling with replacement
+    repeats seeds, which shrinks σ a little, so the interval is a guide to the seed noise, not an exact one.
+    """
+    g, rng = result.grid, np.random.default_rng(seed)
+    members = [np.flatnonzero(g.size == s) for s in result.sizes]
+    out = []
+    for _ in range(n_boot):
+        idx = np.concatenate([rng.choice(m, size=len(m)) for m in members])
+        loss, size = g.loss[idx], g.size[idx]
+        ell = normalize(loss, g.L_final[idx], result.L0)
+        _, sigma = noise_floor(loss, size, result.L0)
+        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ratio = collapse_deviation(ell) / np.nanmean(sigma, axis=0)
+        value = window_mean(g.x, ratio, result.window)
+        if math.isfinite(value):
+            out.append(value)
+    out = np.asarray(out)
+    if len(out) < 2:
+        return Bootstrap(float("nan"), (float("nan"), float("nan")), len(out))
+    return Bootstrap(float(out.std(ddof=1)), tuple(map(float, np.percentile(out, [2.5, 97.5]))), len(out))

@@ -63,7 +63,19 @@ class Parameter:
             value = text
         if self.choices and value not in self.choices:
             fail(", ".join(map(str, self.choices)))
+        if self.is_path and value:
+            # A file the user names is theirs: resolved against the directory the command runs in (never the
+            # repository or the kernel's), and checked before anything executes.
+            path = Path(value).expanduser().resolve()
+            if not path.is_file():
+                fail(f"an existing file ({path} is {'a directory' if path.is_dir() else 'missing'}), or '' for none")
+            value = str(path)
         return value
+
+    @property
+    def is_path(self) -> bool:
+        """A string parameter whose help starts with 'path': it names a file."""
+        return self.type is str and self.help.startswith("path")
 
 
 @dataclass(frozen=True)
