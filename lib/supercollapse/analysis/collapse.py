@@ -18,6 +18,7 @@ from . import frames
 HUBER_DELTA = 1e-3  # SPEC §8: Huber loss of the log residual
 X_GRID = np.round(np.linspace(0.01, 1.0, 100), 10)  # normalized compute x = C / C_final
 WINDOW = (0.5, 0.95)  # SPEC §8: the supercollapse summary averages Delta/sigma_mean here
+LATE_WINDOW = (0.8, 0.95)  # late training, where [Q] Figs. 1c and 3 show decay pulling below constant LR
 ONSET_UPTO = 0.99  # Delta(1) = 0 by construction, so the onset test stops short of x = 1
 # L-BFGS-B stopping rules. The objective is flat along a valley of (a, b, L0); loose rules stop at different
 # points of the valley from different starts, so they are tight (tests/test_collapse.py checks the stability).
