@@ -67,3 +67,12 @@ def test_ratio_bootstrap_brackets_the_estimate_and_shrinks_with_more_seeds():
     for r, b in ((few, b_few), (many, b_many)):
         assert b.n_boot == 200 and b.ci[0] <= r.window_mean_ratio * 1.2 and b.ci[1] >= r.window_mean_ratio * 0.8
     assert 0 < b_many.se < b_few.se
+
+
+def test_the_counterfactual_removes_a_gain_trend_and_factors_multiply_to_ell():
+    decay, const = synthetic_ladder(gain=lambda P: 0.1 + 0.05 * np.log10(P / 1e4))
+    r = collapse.analyze(decay, L0=0.05)
+    f = spread.factors(decay, const, 0.05, r.x)
+    late = r.x >= 0.2
+    np.testing.assert_allclose((f.deterministic * f.noise)[:, late], r.ell[:, late], rtol=1e-3)
+    assert spread.counterfactual_ratio(decay, const, r) < 0.5 * r.window_mean_ratio

@@ -129,28 +129,60 @@ def decay_gain(decay: pd.DataFrame, const: pd.DataFrame) -> DecayGain:
     return DecayGain(per_run, per_size, size, chi2, dof, p, slope, slope_se)
 
 
+@dataclass(frozen=True, eq=False)
+class Factors:
+    """ℓ of each decayed run with a twin as deterministic × noise factor curves on the grid x (NaN before its start)."""
+
+    x: np.ndarray
+    size_column: str
+    size: np.ndarray  # (n_runs,)
+    seed: np.ndarray
+    deterministic: np.ndarray  # (n_runs, n_x): (L_const(τ(x)) − L0) / (L_const(τ_end) − L0)
+    noise: np.ndarray  # (n_runs, n_x): q(x) / q(1)
+
+
+def factors(decay: pd.DataFrame, const: pd.DataFrame, L0: float, x=collapse.X_GRID) -> Factors:
+    """The two factors of ℓ (see the module doc) for every decayed run that has a constant-LR twin."""
+    size, pairs = _pairs(frames.validate(decay), frames.validate(const))
+    x = np.asarray(x, float)
+    det, noise = [], []
+    for _, _, d, c in pairs:
+        C, L, tau = (d[k].to_numpy(float) for k in ("compute", "loss", "tau"))
+        xs = C / C[-1]
+        tau_x, L_x = np.interp(x, xs, tau), np.interp(x, xs, L)
+        Lc_x = _at_tau(c, tau_x, d["run"].iloc[0])
+        Lc_end = float(_at_tau(c, tau[-1], d["run"].iloc[0]))
+        q = (L_x - L0) / (Lc_x - L0)
+        before = x < xs[0] * (1 - 1e-9)
+        det.append(np.where(before, np.nan, (Lc_x - L0) / (Lc_end - L0)))
+        noise.append(np.where(before, np.nan, q / ((L[-1] - L0) / (Lc_end - L0))))
+    return Factors(x, size, np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]),
+                   np.array(det), np.array(noise))
+
+
 def factorization(decay: pd.DataFrame, const: pd.DataFrame, L0: float, window=collapse.WINDOW,
                   x=collapse.X_GRID) -> pd.DataFrame:
-    """Per size: window means of the deterministic factor and of the noise factor of ℓ (see the module doc).
+    """Per size: window means of the deterministic factor and of the noise factor of ℓ.
 
     The deterministic factor comes from the constant-LR twin alone; if it is the same for every size while the
     noise factor is ordered by size, the spread is the decay gain's.
     """
-    size, pairs = _pairs(frames.validate(decay), frames.validate(const))
-    x = np.asarray(x, float)
-    inside = (x >= window[0] - 1e-12) & (x <= window[1] + 1e-12)
-    rows = []
-    for s, seed, d, c in pairs:
-        C, L, tau = (d[k].to_numpy(float) for k in ("compute", "loss", "tau"))
-        xs = C / C[-1]
-        ok = x >= xs[0]
-        tau_x, L_x = np.interp(x, xs, tau), np.interp(x, xs, L)
-        Lc_x = _at_tau(c, tau_x, d["run"].iloc[0])
-        Lc_end = float(_at_tau(c, tau[-1], d["run"].iloc[0]))
-        det = (Lc_x - L0) / (Lc_end - L0)
-        q = (L_x - L0) / (Lc_x - L0)
-        noise = q / ((L[-1] - L0) / (Lc_end - L0))
-        sel = inside & ok
-        rows.append({size: s, "seed": seed, "deterministic": float(det[sel].mean()), "noise": float(noise[sel].mean())})
-    per_run = pd.DataFrame(rows)
-    return per_run.groupby(size)[["deterministic", "noise"]].mean().reset_index()
+    f = factors(decay, const, L0, x)
+    inside = (f.x >= window[0] - 1e-12) & (f.x <= window[1] + 1e-12)
+    per_run = pd.DataFrame({f.size_column: f.size, "seed": f.seed,
+                            "deterministic": np.nanmean(f.deterministic[:, inside], axis=1),
+                            "noise": np.nanmean(f.noise[:, inside], axis=1)})
+    return per_run.groupby(f.size_column)[["deterministic", "noise"]].mean().reset_index()
+
+
+def counterfactual_ratio(decay: pd.DataFrame, const: pd.DataFrame, result: collapse.Collapse) -> float:
+    """Window mean of Δ/σ̄ had every size the same noise factor: each run's noise factor is replaced by its own
+    seed's deviation around the mean noise factor of all sizes (so seed noise stays, the size trend goes)."""
+    f = factors(decay, const, result.L0, result.x)
+    sizes = np.unique(f.size)
+    size_mean = {s: np.nanmean(f.noise[f.size == s], axis=0) for s in sizes}
+    pooled = np.nanmean(np.stack(list(size_mean.values())), axis=0)
+    ell = f.deterministic * np.stack([n * pooled / size_mean[s] for n, s in zip(f.noise, f.size)])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = collapse.collapse_deviation(ell) / result.sigma_mean
+    return collapse.window_mean(result.x, ratio, result.window)
