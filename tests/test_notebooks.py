@@ -103,3 +103,33 @@ def test_a_relative_or_file_cache_is_handled_before_anything_runs(tmp_path):
     r = subprocess.run([sys.executable, "-m", "supercollapse", "runs", "list"], capture_output=True, text=True,
                        cwd=tmp_path, env={**os.environ, "SUPERCOLLAPSE_CACHE": "rel"})
     assert r.returncode == 0 and str(tmp_path / "rel" / "runs") in r.stdout
+
+
+def test_numbers_must_be_finite_and_in_their_declared_range():
+    ch = notebooks.get_chapter("11_collapse")
+    for bad in ("nan", "inf", "0", "-1", "5"):
+        with pytest.raises(notebooks.ParameterError, match="gamma_check"):
+            ch.validate({"gamma_check": bad})
+    assert ch.validate({"gamma_check": "4"})["gamma_check"] == 4.0
+
+
+def test_cli_one_line_errors_before_running(tmp_path):
+    run = lambda *a: subprocess.run([sys.executable, "-m", "supercollapse", *a], capture_output=True,  # noqa: E731
+                                    text=True, cwd=tmp_path)
+    for args, words in ((["run", "first_ladder", "-p", "scale", "smoke", "--scale", "gpu"], "disagree"),
+                        (["run", "first_ladder", "--scale", "smoke", "--output", "/nonexistent/d/x.ipynb"],
+                         "does not exist"),
+                        (["run", "first_ladder", "--scale", "smoke", "--output", str(tmp_path)], "is a directory"),
+                        (["run", "11_collapse", "-p", "published_logs", "nothere.pkl"], "an existing file")):
+        r = run(*args)
+        assert r.returncode == 2 and words in r.stderr and len(r.stderr.strip().splitlines()) == 1, (args, r.stderr)
+
+
+def test_a_closed_pipe_is_not_a_traceback():
+    # As `supercollapse runs list | head -1` once head has gone: the read end of stdout is closed.
+    read, write = os.pipe()
+    os.close(read)
+    r = subprocess.run([sys.executable, "-m", "supercollapse", "runs", "list"], stdout=write, stderr=subprocess.PIPE,
+                       text=True)
+    os.close(write)
+    assert r.returncode == 141 and "Traceback" not in r.stderr and "BrokenPipe" not in r.stderr, r.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 
 from . import paths
@@ -22,6 +23,8 @@ class _Parser(argparse.ArgumentParser):
 def _params(pairs, scale):
     params = dict(pairs or [])
     if scale is not None:
+        if "scale" in params and params["scale"] != scale:
+            raise notebooks.ParameterError(f"-p scale {params['scale']} and --scale {scale} disagree; give one of them")
         params["scale"] = scale
     return params
 
@@ -42,15 +45,30 @@ def cmd_list(args):
     return 0
 
 
+def _output_path(text):
+    """`--output`, resolved against the working directory and checked before the chapter runs."""
+    from pathlib import Path
+
+    if text is None:
+        return None
+    path = Path(text).expanduser().resolve()
+    if path.is_dir():
+        raise ValueError(f"--output {path} is a directory; valid: a file path such as {path / 'chapter.ipynb'}")
+    if not path.parent.is_dir():
+        raise ValueError(f"--output {path}: the folder {path.parent} does not exist; create it first")
+    return path
+
+
 def cmd_run(args):
     ch = notebooks.get_chapter(args.chapter)
     params = ch.validate(_params(args.param, args.scale))
+    output = _output_path(args.output)
     out, ran = notebooks.execute(ch, params, force=args.force, progress=not args.quiet)
-    if args.output:
+    if output:
         import shutil
 
-        shutil.copyfile(out, args.output)
-        out = args.output
+        shutil.copyfile(out, output)
+        out = output
     print(f"{'executed' if ran else 'cached'}: {ch.name} {params} -> {out}")
     return 0
 
@@ -247,7 +265,6 @@ def parser() -> argparse.ArgumentParser:
 
 def _absolute_cache() -> None:
     """SUPERCOLLAPSE_CACHE as an absolute path, so chapter kernels (which run in book/) share it; a file is refused."""
-    import os
     from pathlib import Path
 
     if "SUPERCOLLAPSE_CACHE" in os.environ:
@@ -264,11 +281,20 @@ def main(argv=None) -> int:
     try:
         _absolute_cache()
         return args.func(args)
+    except KeyboardInterrupt:
+        _fail("interrupted; nothing half-written was kept (entries are written atomically): rerun to continue")
+        return 130
+    except BrokenPipeError:  # `supercollapse runs list | head`: the reader stopped reading
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (ValueError, KeyError) as e:  # bad input: parameters, config values, files, ladders (DiagnoseError too)
         _fail(e)
         return 2
     except (notebooks.ChapterError, MissingRuns, DamagedRun) as e:
         _fail(e)
+        return 1
+    except OSError as e:  # a full disk, a folder without permission: name the path
+        _fail(f"{e.strerror or e} ({e.filename})" if getattr(e, "filename", None) else e)
         return 1
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import math
 import os
 import re
 import tempfile
@@ -19,6 +20,7 @@ from .. import paths, sources
 
 _BAR = re.compile(r"\d+%\||\x1b\[A|TqdmWarning|\d+it \[")  # tqdm progress bars and their warnings
 _CHOICES = re.compile(r"^\s*([\w.-]+(?:\s*\|\s*[\w.-]+)+)")
+_RANGE = re.compile(r"range ([\[(])\s*([-\w.+]+)\s*,\s*([-\w.+]+)\s*([\])])")  # in help: "range (0, inf)"
 
 
 class ParameterError(ValueError):
@@ -63,6 +65,14 @@ class Parameter:
             value = text
         if self.choices and value not in self.choices:
             fail(", ".join(map(str, self.choices)))
+        if self.type in (int, float) and not math.isfinite(value):
+            fail("a finite number")
+        if self.type in (int, float) and (m := _RANGE.search(self.help)):
+            lo, hi = float(m.group(2)), float(m.group(3))
+            below = value < lo or (m.group(1) == "(" and value == lo)
+            above = value > hi or (m.group(4) == ")" and value == hi)
+            if below or above:
+                fail(f"a number in {m.group(1)}{m.group(2)}, {m.group(3)}{m.group(4)}")
         if self.is_path and value:
             # A file the user names is theirs: resolved against the directory the command runs in (never the
             # repository or the kernel's), and checked before anything executes.
@@ -196,6 +206,7 @@ def execute(chapter: Chapter, params: dict, *, force: bool = False, progress: bo
     """
     import jupytext
     import papermill as pm
+    from nbclient.exceptions import DeadKernelError
 
     out = executed_path(chapter, params)
     if out.is_file() and not force:
@@ -207,10 +218,16 @@ def execute(chapter: Chapter, params: dict, *, force: bool = False, progress: bo
         env_before = os.environ.get("SUPERCOLLAPSE_PROGRESS")
         os.environ["SUPERCOLLAPSE_PROGRESS"] = "1" if progress else "0"
         try:
+            # The kernel's own start-up warnings (e.g. "running over TCP without encryption": it listens on
+            # localhost only) are not the reader's business: its log level is ERROR.
             pm.execute_notebook(str(src), str(dst), parameters=params, kernel_name="python3",
-                                cwd=str(chapter.path.parent), progress_bar=progress, log_output=progress)
+                                cwd=str(chapter.path.parent), progress_bar=progress, log_output=progress,
+                                extra_arguments=["--IPKernelApp.log_level=ERROR"])
         except pm.PapermillExecutionError as e:
             raise ChapterError(f"chapter {chapter.name} failed in cell {e.exec_count}: {e.ename}: {e.evalue}") from None
+        except DeadKernelError:
+            raise ChapterError(f"chapter {chapter.name}: its kernel died (killed, often for lack of memory); "
+                               "nothing was written; rerun it, or run it at a smaller scale") from None
         finally:
             if env_before is None:
                 os.environ.pop("SUPERCOLLAPSE_PROGRESS", None)
