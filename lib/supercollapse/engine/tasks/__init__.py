@@ -1,0 +1,1 @@
+"""Task registry: data sources of the training tasks."""
