@@ -217,15 +217,15 @@ def test_shipped_corpus_materializes_to_the_recorded_checksums(tmp_path):
 def test_materialize_rejects_a_damaged_corpus(tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(C.CORPUS, corpus)
-    xz = corpus / "test.txt.xz"
+    xz = corpus / "train.txt.xz"  # the first file read
     xz.write_bytes(xz.read_bytes()[:1000])  # truncated
     with pytest.raises(C.DataError) as e:
         C.materialize(tmp_path / "out", corpus=corpus)
-    one_line_error(e, "test.txt.xz", "sha256")
+    one_line_error(e, "train.txt.xz", "sha256")
     record = json.loads((corpus / "corpus.json").read_text())
-    record["xz"]["test"]["sha256"] = C.sha256_file(xz)  # the record agrees, the stream is still cut short
+    record["xz"]["train"]["sha256"] = C.sha256_file(xz)  # the record agrees, the stream is still cut short
     (corpus / "corpus.json").write_text(json.dumps(record))
     with pytest.raises(C.DataError) as e:
         C.materialize(tmp_path / "out", corpus=corpus)
-    one_line_error(e, "test.txt.xz", "corrupt xz")
+    one_line_error(e, "train.txt.xz", "corrupt xz")
     nothing_left(tmp_path, "out")

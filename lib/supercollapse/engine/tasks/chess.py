@@ -4,8 +4,8 @@ A game is one text line: SAN moves, ``,`` after each white move and ``;`` after 
 as a last move, then ``|WhiteElo|BlackElo|FEN`` of the final position (``?`` for an unknown Elo). It is
 encoded as BOS + characters + EOS; a dataset folder holds ``train.bin`` and ``test.bin`` (headerless uint8
 token streams, the games concatenated) and ``meta.json``. Games are shuffled with a fixed seed before the
-game-level split: ``split_games``. Replaying games (canonical SAN, FEN) needs python-chess, an optional
-extra imported only by the functions that replay; the shipped corpus (``data/chess/``) needs nothing.
+game-level split: ``split_games``. Replaying games (every move checked legal, the final FEN) needs python-chess,
+an optional extra imported only by the functions that replay; the shipped corpus (``data/chess/``) needs nothing.
 """
 from __future__ import annotations
 
@@ -368,7 +368,10 @@ def materialize(out_dir: str | Path, *, corpus: str | Path = CORPUS) -> Path:
     """Write the shipped corpus's train.bin, test.bin and meta.json into ``out_dir`` (atomic; a no-op when done)."""
     out_dir, corpus = Path(out_dir), Path(corpus)
     record_path = _existing_file(corpus / "corpus.json", "the shipped corpus record")
-    record = json.loads(record_path.read_text())
+    try:
+        record = json.loads(record_path.read_text())
+    except ValueError:
+        raise DataError(f"{record_path}: not valid JSON; expected the record written by build_chess_corpus.py") from None
     expected = {f"{s}.bin": record["bins"][s]["sha256"] for s in ("train", "test")}
     if _valid(out_dir, expected):
         return out_dir
