@@ -197,8 +197,6 @@ def split_games(n: int, *, seed: int, n_test: int) -> tuple[np.ndarray, np.ndarr
 
 
 def _n_test(n: int, test_fraction: float | None, n_test_games: int | None) -> int:
-    if (test_fraction is None) == (n_test_games is None):
-        raise ValueError("give exactly one of test_fraction and n_test_games")
     n_test = n_test_games if n_test_games is not None else round(test_fraction * n)
     if not 0 < n_test < n:
         raise DataError(f"{n} games cannot be split into {n_test} test games and at least one training game")
@@ -241,6 +239,8 @@ def _chess_meta(counts: dict, source: str, seed) -> dict:
 def prepare_from_lines(games: Iterable[tuple[str, str]], out_dir: str | Path, *, seed: int, source: str,
                        test_fraction: float | None = None, n_test_games: int | None = None) -> Path:
     """Encode ``(name, line)`` games, shuffle and split them (``split_games``) into a dataset folder."""
+    if (test_fraction is None) == (n_test_games is None):
+        raise ValueError("give exactly one of test_fraction and n_test_games")
     out_dir = Path(out_dir)
     tmp = temp_dir_for(out_dir)
     try:
