@@ -204,6 +204,35 @@ def cmd_diagnose(args):
     return 0
 
 
+def cmd_data(args):
+    """Prepare a token dataset into the cache (`engine.tasks.tokens.dataset_dir(NAME)`), validated, atomically."""
+    from .engine.tasks import chess, pixels, tokens
+
+    out = tokens.dataset_dir(args.name or args.task)
+    try:
+        if args.task == "chess":
+            sources = [s for s in (args.pgn, args.lichess_parquet, args.pretokenized) if s]
+            if len(sources) > 1:
+                raise ValueError("give at most one of --pgn, --lichess-parquet, --pretokenized")
+            if args.pgn:
+                path = chess.prepare_from_pgn(args.pgn, out, seed=args.seed, test_fraction=args.test_fraction)
+            elif args.lichess_parquet:
+                path = chess.prepare_from_lichess_parquet(args.lichess_parquet, out, seed=args.seed,
+                                                         test_fraction=args.test_fraction)
+            elif args.pretokenized:
+                path = chess.install_pretokenized(*args.pretokenized, out)
+            else:
+                path = chess.materialize(out)  # the shipped gnuchess-book corpus
+        else:
+            path = (pixels.prepare_cifar5m(args.cifar5m, out, seed=args.seed) if args.cifar5m else
+                    pixels.prepare_dead_leaves(out, side=args.side, n_train=args.n_train, n_test=args.n_test,
+                                               seed=args.seed))
+    except chess.DataError as e:
+        raise ValueError(str(e)) from None
+    print(path)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="supercollapse", description=__doc__)
     sub = ap.add_subparsers(dest="command", required=True)
@@ -256,6 +285,24 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", choices=SCALES, default="cpu")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("data", help="prepare a token dataset (chess games, pixel images) into the cache")
+    p.add_argument("action", choices=("prepare",))
+    p.add_argument("task", choices=("chess", "pixels"))
+    p.add_argument("--name", help="dataset name (default: the task's); configs name it in `dataset`")
+    p.add_argument("--seed", type=int, default=0, help="shuffle / split / generator seed")
+    p.add_argument("--pgn", nargs="+", metavar="FILE", help="chess: PGN file(s), e.g. a Lichess export "
+                   "(needs python-chess: pip install -e .[chess])")
+    p.add_argument("--test-fraction", type=float, default=0.03,
+                   help="chess from PGN or parquet: the fraction of games held out for the test split")
+    p.add_argument("--lichess-parquet", metavar="DIR", help="chess: Hugging Face Lichess/standard-chess-games shards")
+    p.add_argument("--pretokenized", nargs=3, metavar=("TRAIN_BIN", "TEST_BIN", "META_JSON"),
+                   help="chess: already tokenized uint8 streams (the authors' format) with a JSON metadata file")
+    p.add_argument("--cifar5m", metavar="DIR", help="pixels: CIFAR-5M .npz shards (key X, (N, 32, 32, 3) uint8)")
+    p.add_argument("--side", type=int, choices=(16, 32), default=16, help="pixels: dead-leaves image side")
+    p.add_argument("--n-train", type=int, default=50_000, help="pixels: dead-leaves training images")
+    p.add_argument("--n-test", type=int, default=2_000, help="pixels: dead-leaves test images")
+    p.set_defaults(func=cmd_data)
 
     p = sub.add_parser("ladders", help="list the book's ladders and how many of their runs are stored")
     p.add_argument("--json", action="store_true")
