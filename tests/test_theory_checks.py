@@ -7,6 +7,8 @@ import pytest
 from supercollapse import collapse, theory
 from supercollapse.theory import bridge, checks, random_features as rf, sgd
 
+X = np.geomspace(0.01, 1, 60)
+
 
 # --- [B]'s exponents on both sides of a = 2b + 1 ------------------------------------------------------------------
 
@@ -75,6 +77,8 @@ def test_verdict_separates_sampling_from_finite_size():
     assert not bad.agrees and bad.label == "disagrees" and bad.gap == pytest.approx(-0.2)
     assert checks.AGREEMENT_Z == 2.0 and "2·√(sampling² + finite-size²)" in ok.criterion
     assert checks.verdict(0.5, 1.0, 0.1, float("nan"), relation="<").agrees
+    assert checks.verdict(1.2 + 1e-14, 1.2, 0.0, 0.0).label == "agrees"  # round-off of an exact computation
+    assert not checks.verdict(1.2 + 1e-6, 1.2, 0.0, 0.0).agrees
     assert not checks.verdict(0.9, 1.0, 0.1, 0.0, relation="<").agrees  # 0.9 + 0.2 is not below 1
     with pytest.raises(ValueError, match="relation"):
         checks.verdict(1, 1, 0, 0, relation="=")
@@ -209,3 +213,58 @@ def test_gamma_scan_bootstraps_its_minimum_over_draws():
     assert abs(scan.minimum - scan.best) <= scan.resolution + 1e-12
     rows = theory.frontier_table({(2.0, 1.5): front})
     assert len(rows) == 4 and set(rows["verdict"]) <= {"agrees", "agrees within finite-size error", "disagrees"}
+
+
+def test_tail_is_the_infinite_teacher_limit():
+    # The continuum tail makes the answer independent of where the explicit modes stop, and every finite
+    # teacher lies on the same side of it (fewer modes: a lower floor).
+    small, big = rf.Task(2.0, 1.5, 8192), rf.Task(2.0, 1.5, 2 ** 20)
+    for floor in (rf.width_floor_theory, rf.data_floor_theory):
+        limit = floor(small, [64, 256], tail=True)
+        np.testing.assert_allclose(limit, floor(big, [64, 256], tail=True), rtol=1e-4)
+        assert (floor(small, [64, 256]) < floor(big, [64, 256])).all() and (floor(big, [64, 256]) < limit).all()
+    with pytest.raises(ValueError, match="needs b > 1"):
+        rf.width_floor_theory(rf.Task(2.0, 1.0, 512), [16], tail=True)
+
+
+def test_convergence_curves_reach_the_prediction_as_M_grows():
+    task = rf.Task(1.5, 1.25, 4096)
+    curves = rf.convergence_curves(task, [32, 256], reach=16.0, n=8)
+    (_, finite), (_, limit) = curves["width"].values()
+    assert finite[-1] < -0.6  # near N ~ M/16 the finite teacher steepens the plateau...
+    assert limit[-1] == pytest.approx(-0.5, abs=0.02)  # ...while as M → ∞ it settles on −(a − 1)
+
+
+def test_bottleneck_checks_add_the_exact_floor_row_only_where_B_and_the_model_differ():
+    widths = [16, 32, 64]
+    floors = np.array([widths]) ** -1.0
+    assert len(rf.bottleneck_checks(rf.Task(2.0, 1.5, 512), widths, floors, widths, floors)) == 2
+    rows = rf.bottleneck_checks(rf.Task(4.0, 1.0, 512), widths, floors, widths, floors)
+    assert [r.predicted for r in rows] == [-2.0, -1.0, -2.0]  # [B]'s width, the exact floor, the data
+    assert [r.verdict.agrees for r in rows] == [False, True, False]
+
+
+def test_correction_and_time_checks_on_the_model():
+    task = rf.Task(2.0, 1.5, 1024)
+    t = theory.time_grid(1.5, [64], 60)
+    corr = rf.correction_check(task, rf.width_ladder(task, [16, 32, 64], t, draws=6), 10.0, n_boot=50)
+    assert corr.measured == pytest.approx(-1.0, abs=0.3) and corr.sampling > 0 and len(corr.local) == 2
+    exact = rf.time_check(rf.gradient_flow(task, None, t), task, "time")
+    assert exact.sampling == 0 and exact.verdict.agrees and exact.local_x is not None
+
+
+def test_power_law_checks():
+    law, p = theory.two_term(1.0, 1.2), theory.FIG5_SIZES
+    assert theory.gamma_check(law, p, 1.2, "gamma").verdict.label == "agrees"
+    assert not theory.gamma_check(law, p, 1.21, "gamma").verdict.agrees  # no sampling error to hide behind
+    fams = theory.gamma_family(law, p, theory.shifted(1.2, 0.1), X)
+    assert theory.collapse_check(fams, "exact").verdict.agrees
+    assert theory.selectivity_check(fams, "selective").verdict.agrees
+    off = theory.gamma_family(law, p, theory.shifted(1.3, 0.1), X)  # the middle ladder is now off-optimal too
+    assert not theory.collapse_check(off, "exact").verdict.agrees
+
+
+def test_plateau_gamma_is_nu_over_mu():
+    task = rf.Task(2.0, 1.5, 2 ** 16)
+    N, g = bridge.plateau_gamma(task, [64, 256], n=3)
+    assert len(N) == 2 and np.all(np.abs(g - 1.5) < 0.15)  # nu ≈ a − 1 = 1 over mu = 2/3

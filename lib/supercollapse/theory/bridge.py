@@ -87,6 +87,11 @@ class Frontier:
             fits.append(float(np.polyfit(np.log(rows["P"]), np.log(rows["compute"]), 1)[0]) - 1)
         return fits[0], fits[1]
 
+    @property
+    def loss_halves(self) -> tuple[float, float]:
+        """The L* exponent fitted on the lower and on the upper half of the kept frontier points."""
+        return checks.window_drift(self.kept["compute"], self.kept["loss"])
+
     def local_gamma(self) -> tuple[np.ndarray, np.ndarray]:
         """Local gamma between consecutive kept winners: d log C*/d log N − 1 at their geometric midpoints."""
         N, C = self.winners
@@ -105,7 +110,7 @@ class Frontier:
         loss = checks.Check(
             quantity=f"L* ∝ C^-x, (a, b) = ({a:g}, {b:g})", predicted=e.compute_loss,
             measured=-self.loss_fit.exponent, sampling=self.loss_se,
-            finite_size=abs(np.subtract(*checks.window_drift(kept["compute"], kept["loss"]))),
+            finite_size=abs(np.subtract(*self.loss_halves)),
             local_x=loss_x, local=-loss_local, window=(self.loss_fit.x_min, self.loss_fit.x_max))
         gamma = checks.Check(
             quantity=f"gamma: t* ∝ N^x, (a, b) = ({a:g}, {b:g})", predicted=e.gamma, measured=self.gamma,
@@ -285,7 +290,7 @@ class GammaScan:
     @property
     def sampling(self) -> float:
         """Standard error of `minimum` over draws of A (bootstrap); NaN with one draw."""
-        return float(np.std(self.boot_minima, ddof=1)) if len(self.boot_minima) > 1 else float("nan")
+        return checks.bootstrap_se(self.boot_minima)
 
 
 def vertex(gammas, deviation) -> float:
@@ -433,6 +438,11 @@ def independent_ratio(result: collapse.Collapse) -> np.ndarray:
         return np.sqrt(np.nanmean(sig ** 2 + sig[:, -1:] ** 2, axis=0)) / result.sigma_mean
 
 
+def independent_window_ratio(result: collapse.Collapse) -> float:
+    """`independent_ratio` averaged over the collapse window, like `Collapse.window_mean_ratio`."""
+    return collapse.window_mean(result.x, independent_ratio(result), result.window)
+
+
 @dataclass(frozen=True, eq=False)
 class SeedBootstrap:
     """The supercollapse summaries recomputed on ladders whose seeds are resampled, width by width."""
@@ -442,11 +452,11 @@ class SeedBootstrap:
 
     @property
     def ratio_se(self) -> float:
-        return float(np.std(self.window_ratio, ddof=1))
+        return checks.bootstrap_se(self.window_ratio)
 
     @property
     def slope_se(self) -> float:
-        return float(np.std(self.noise_slope, ddof=1))
+        return checks.bootstrap_se(self.noise_slope)
 
 
 def seed_bootstrap(result: collapse.Collapse, scaling: NoiseScaling, *, n_boot: int = 200,
@@ -478,7 +488,7 @@ def supercollapse_checks(results: dict[str, collapse.Collapse], scalings: dict[s
     boot_d = seed_bootstrap(decay, scalings[schedule], n_boot=n_boot, seed=seed)
     # Finite size at constant LR: how far the measured noise floor, not flat in x nor alike across widths, moves
     # the independent-fluctuation prediction away from √2.
-    indep = collapse.window_mean(const.x, independent_ratio(const), const.window)
+    indep = independent_window_ratio(const)
     ns = scalings[schedule]
     low, high = checks.window_drift(ns.predictor[ns.inside], ns.spread[ns.inside])
     return [
@@ -491,7 +501,14 @@ def supercollapse_checks(results: dict[str, collapse.Collapse], scalings: dict[s
     ]
 
 
+def plateau_gamma(task: rf.Task, widths, n: int = 24) -> tuple[np.ndarray, np.ndarray]:
+    """Local nu(N)/mu from the deterministic-equivalent plateaus at this M: the gamma a ladder near N collapses at."""
+    N = np.geomspace(min(widths), max(widths), n)
+    mid, slope = checks.pairwise_exponent(N, rf.width_floor_theory(task, N))
+    return mid, -slope / rf.predicted(task.a, task.b).mu
+
+
 def collapse_gamma_check(quantity: str, scan: GammaScan, eff: EffectiveExponents, predicted: float) -> checks.Check:
-    """The tightest collapse's gamma against the prediction; finite size: how far the ladder's own nu/mu sits from it."""
+    """The tightest collapse's gamma against the prediction; finite size: how far the ladder's own nu/mu is from it."""
     return checks.Check(quantity=quantity, predicted=float(predicted), measured=scan.minimum, sampling=scan.sampling,
                         finite_size=abs(eff.gamma - predicted))

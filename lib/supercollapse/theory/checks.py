@@ -14,6 +14,7 @@ import pandas as pd
 from .fits import fit_power_law
 
 AGREEMENT_Z = 2.0  # a row agrees when its gap to the prediction is within AGREEMENT_Z combined errors
+ROUNDOFF = 1e-10  # gaps below this are float64 round-off of an exact computation, whatever the errors say
 
 
 @dataclass(frozen=True)
@@ -47,15 +48,16 @@ def verdict(measured: float, predicted: float, sampling: float, finite_size: flo
     """Agreement of a measurement with a prediction (relation '≈') or with an upper bound (relation '<').
 
     Both errors are standard-error-like: `sampling` from draws or seeds, `finite_size` the systematic shift of a
-    not-yet-asymptotic measurement (e.g. `window_drift`). A NaN error counts as zero.
+    not-yet-asymptotic measurement (e.g. `window_drift`). A NaN error counts as zero; the allowance is never
+    below ROUNDOFF.
     """
     s, f = (0.0 if not np.isfinite(v) else abs(float(v)) for v in (sampling, finite_size))
     gap = float(measured) - float(predicted)
-    tolerance = z * float(np.hypot(s, f))
+    tolerance = max(z * float(np.hypot(s, f)), ROUNDOFF)
     if relation == "≈":
-        agrees, alone = abs(gap) <= tolerance, abs(gap) <= z * s
+        agrees, alone = abs(gap) <= tolerance, abs(gap) <= max(z * s, ROUNDOFF)
     elif relation == "<":
-        agrees, alone = gap + tolerance < 0, gap + z * s < 0
+        agrees, alone = gap + tolerance < 0, gap + max(z * s, ROUNDOFF) < 0
     else:
         raise ValueError(f"relation must be '≈' or '<', got {relation!r}")
     return Verdict(agrees=bool(agrees), within_sampling=bool(alone), gap=gap, tolerance=tolerance,
@@ -76,6 +78,12 @@ class Check:
     local: np.ndarray | None = None  # the local exponent there, in the units of `measured`
     window: tuple[float, float] | None = None  # the fitting window in local_x
 
+    def __post_init__(self):
+        for name in ("predicted", "measured", "sampling", "finite_size"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+        if self.relation not in ("≈", "<"):
+            raise ValueError(f"relation must be '≈' or '<', got {self.relation!r}")
+
     @property
     def verdict(self) -> Verdict:
         return verdict(self.measured, self.predicted, self.sampling, self.finite_size, relation=self.relation)
@@ -90,11 +98,6 @@ def table(checks) -> pd.DataFrame:
                      "measured": c.measured, "± sampling": c.sampling, "± finite size": c.finite_size,
                      "gap": v.gap, "verdict": v.label})
     return pd.DataFrame(rows)
-
-
-def all_agree(checks) -> bool:
-    """Whether every row agrees under its criterion."""
-    return all(c.verdict.agrees for c in checks)
 
 
 def window_drift(x, y, x_min: float | None = None, x_max: float | None = None) -> tuple[float, float]:
@@ -126,6 +129,20 @@ def sampling_error(x, y, x_min: float | None = None, x_max: float | None = None)
         return 0.0
     per_draw = [fit_power_law(x, row, x_min, x_max).exponent for row in Y]
     return float(np.std(per_draw, ddof=1) / np.sqrt(len(per_draw)))
+
+
+def bootstrap_se(samples) -> float:
+    """Half the 16–84% range of bootstrap replicates: their standard error, robust to heavy tails (NaN if < 2).
+
+    Resampling a few seeds with replacement repeats some of them, which can make a spread nearly vanish and a
+    ratio over it explode; the percentile range ignores those rare replicates where a standard deviation would not.
+    """
+    x = np.asarray(samples, dtype=float)
+    x = x[np.isfinite(x)]
+    if len(x) < 2:
+        return float("nan")
+    lo, hi = np.percentile(x, [15.865, 84.135])
+    return float((hi - lo) / 2)
 
 
 def pairwise_exponent(x, y) -> tuple[np.ndarray, np.ndarray]:

@@ -138,40 +138,62 @@ def predicted(a: float, b: float) -> Exponents:
     return Exponents(float(a), float(b))
 
 
-def _kappa(lam: np.ndarray, n: float) -> float:
-    """The κ > 0 with Σ_k λ_k/(λ_k + κ) = n: the effective ridge of n random features (or samples)."""
-    if not 0 < n < len(lam):
-        raise ValueError(f"the deterministic equivalent needs 0 < {n} < M = {len(lam)}")
-    # Σ λ/(λ + κ) falls monotonically from M to 0 as log κ grows: one root in log κ, bracketed here.
-    u = brentq(lambda v: np.sum(lam / (lam + np.exp(v))) - n, np.log(lam.min()) - 60, np.log(lam.max()) + 60,
-               xtol=1e-13, rtol=1e-15)
+def _tail(s: float, K: int) -> float:
+    """Σ_{k > K} k^(−s) for s > 1, by Euler–Maclaurin: K^(1−s)/(s − 1) − K^(−s)/2."""
+    return K ** (1 - s) / (s - 1) - 0.5 * K ** -s
+
+
+def _kappa(task: Task, n: float, tail: bool) -> float:
+    """The κ > 0 with Σ_k λ_k/(λ_k + κ) = n: the effective ridge of n random features (or samples).
+
+    With `tail`, the modes k > M count too, as λ_k/κ (λ_M << κ): the M → ∞ limit, finite for b > 1.
+    """
+    lam, M = task.eigenvalues, task.M
+    if not 0 < n < (np.inf if tail else M):
+        raise ValueError(f"the deterministic equivalent needs 0 < {n} < M = {M}")
+
+    def excess(v):  # Σ λ/(λ + κ) − n, decreasing in v = log κ
+        k = np.exp(v)
+        return np.sum(lam / (lam + k)) + (_tail(task.b, M) / k if tail else 0.0) - n
+
+    u = brentq(excess, np.log(lam.min()) - 60, np.log(lam.max()) + 60, xtol=1e-13, rtol=1e-15)
     return float(np.exp(u))
 
 
-def width_floor_theory(task: Task, widths) -> np.ndarray:
+def _check_tail(task: Task, tail: bool):
+    if tail and not task.b > 1:
+        raise ValueError(f"b = {task.b}: Σ λ_k diverges, so the M → ∞ limit (tail=True) needs b > 1")
+
+
+def width_floor_theory(task: Task, widths, *, tail: bool = False) -> np.ndarray:
     """Deterministic equivalent of the t → ∞ population loss of width N: ½ Σ_k z_k² κ/(λ_k + κ), Σ λ/(λ+κ) = N.
 
     The floor is ½ zᵀ(I − Π)z with Π the projection on the span of N Gaussian vectors of covariance Λ, and
     E[Π] ≈ Λ(Λ + κ)^(−1) (the ridgeless limit of the sample-covariance resolvent). Exact as N, M → ∞ at fixed N/M;
-    tests check it against `final_losses`.
+    tests check it against `final_losses`. `tail`: as if the teacher had M = ∞ modes (b > 1; needs N << M).
     """
+    _check_tail(task, tail)
     lam, z2 = task.eigenvalues, task.target ** 2
-    kappas = [_kappa(lam, N) for N in widths]
-    return np.array([0.5 * np.sum(z2 * k / (lam + k)) for k in kappas])
+    out = []
+    for N in widths:
+        k = _kappa(task, N, tail)
+        out.append(0.5 * (np.sum(z2 * k / (lam + k)) + (_tail(task.a, task.M) if tail else 0.0)))
+    return np.array(out)
 
 
-def data_floor_theory(task: Task, sizes) -> np.ndarray:
+def data_floor_theory(task: Task, sizes, *, tail: bool = False) -> np.ndarray:
     """Deterministic equivalent of the t → ∞ test loss of the N = ∞ model on P samples (ridgeless regression).
 
     ½ Σ_k z_k² κ²/(λ_k + κ)² / (1 − γ), γ = Σ_k λ_k²/(λ_k + κ)²/P, Σ λ/(λ+κ) = P: the modes k < P contribute
-    P^(−2b) Σ k^(2b−a), hence [B]'s P^(−min(a−1, 2b)).
+    P^(−2b) Σ k^(2b−a), hence [B]'s P^(−min(a−1, 2b)). `tail`: as in `width_floor_theory`.
     """
+    _check_tail(task, tail)
     lam, z2 = task.eigenvalues, task.target ** 2
     out = []
     for P in sizes:
-        k = _kappa(lam, P)
-        g = np.sum(lam ** 2 / (lam + k) ** 2) / P
-        out.append(0.5 * np.sum(z2 * k ** 2 / (lam + k) ** 2) / (1 - g))
+        k = _kappa(task, P, tail)
+        g = (np.sum(lam ** 2 / (lam + k) ** 2) + (_tail(2 * task.b, task.M) / k ** 2 if tail else 0.0)) / P
+        out.append(0.5 * (np.sum(z2 * k ** 2 / (lam + k) ** 2) + (_tail(task.a, task.M) if tail else 0.0)) / (1 - g))
     return np.array(out)
 
 
@@ -382,9 +404,10 @@ def correction_check(task: Task, curves: tuple[Curves, ...], t0: float, *, n_boo
             boots.append(fit_power_law(widths, mean).exponent)
     low, high = checks.window_drift(widths, excess.mean(axis=0)) if len(widths) >= 3 else (fit.exponent,) * 2
     lx, le = checks.pairwise_exponent(widths, excess.mean(axis=0))
+    sampling = checks.bootstrap_se(boots)
     return checks.Check(quantity=f"early finite-width correction at t = {t0:g}: N^x", predicted=-1.0,
-                        measured=fit.exponent, sampling=float(np.std(boots, ddof=1)) if len(boots) > 1 else float("nan"),
-                        finite_size=abs(high - low), local_x=lx, local=le, window=(widths.min(), widths.max()))
+                        measured=fit.exponent, sampling=sampling, finite_size=abs(high - low), local_x=lx, local=le,
+                        window=(widths.min(), widths.max()))
 
 
 def bottleneck_checks(task: Task, widths, floors, sizes, finals) -> list[checks.Check]:
@@ -399,3 +422,23 @@ def bottleneck_checks(task: Task, widths, floors, sizes, finals) -> list[checks.
     if e.projection != e.width:
         rows.insert(1, checks.exponent_check("width, exact floor min(a − 1, b): N^x", -e.projection, widths, floors))
     return rows
+
+
+def convergence_curves(task: Task, widths, *, reach: float = 16.0,
+                       n: int = 24) -> dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Local exponents of the deterministic-equivalent width and data floors: where the plateaus' exponents go.
+
+    For each of "width" and "data": the local exponent over the ladder's own range at this M, and over a range
+    `reach` times wider as M → ∞ (b > 1; for b <= 1, where that limit does not exist, a teacher 64 times larger).
+    """
+    lo, hi = min(widths), max(widths)
+    tail = task.b > 1
+    big = Task(task.a, task.b, int(max(task.M, 64 * reach * hi)))
+    ranges = {f"deterministic equivalent, M = {task.M}": (task, np.geomspace(lo, hi, n), False),
+              ("deterministic equivalent, M = ∞" if tail else f"deterministic equivalent, M = {big.M}"):
+                  (big, np.geomspace(lo, reach * hi, n), tail)}
+    out: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {"width": {}, "data": {}}
+    for label, (t, sizes, with_tail) in ranges.items():
+        out["width"][label] = checks.pairwise_exponent(sizes, width_floor_theory(t, sizes, tail=with_tail))
+        out["data"][label] = checks.pairwise_exponent(sizes, data_floor_theory(t, sizes, tail=with_tail))
+    return out
