@@ -117,11 +117,11 @@ class Frontier:
             sampling=self.horizon.gamma_se, finite_size=drift_g, local_x=g_x, local=g_local,
             window=(float(kept["P"].min()), float(kept["P"].max())))
         # N* = C^(1/(1+gamma)), t* = C^(gamma/(1+gamma)): both errors through d/dgamma = ∓1/(1+gamma)².
-        width = checks.Check(quantity=f"N* ∝ C^x, (a, b) = ({a:g}, {b:g})", predicted=e.compute_width,
-                             measured=1 / ex, sampling=self.horizon.gamma_se / ex ** 2, finite_size=drift_g / ex ** 2)
-        time = checks.Check(quantity=f"t* ∝ C^x, (a, b) = ({a:g}, {b:g})", predicted=e.compute_time,
-                            measured=self.gamma / ex, sampling=self.horizon.gamma_se / ex ** 2,
-                            finite_size=drift_g / ex ** 2)
+        (w, w_se), (t, t_se) = self.width_exponent, self.time_exponent
+        width = checks.Check(quantity=f"N* ∝ C^x, (a, b) = ({a:g}, {b:g})", predicted=e.compute_width, measured=w,
+                             sampling=w_se, finite_size=drift_g / ex ** 2)
+        time = checks.Check(quantity=f"t* ∝ C^x, (a, b) = ({a:g}, {b:g})", predicted=e.compute_time, measured=t,
+                            sampling=t_se, finite_size=drift_g / ex ** 2)
         return [loss, width, time, gamma]
 
 
