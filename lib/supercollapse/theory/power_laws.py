@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import checks
 from .fits import PowerLawFit, fit_power_law
 
 _GOLDEN = (np.sqrt(5.0) - 1) / 2
@@ -226,3 +227,22 @@ def offset_study(law: PowerLawSum, p, gamma: float, x, fractions=(-0.5, 0.0, 0.5
     T = horizons(law, p, gamma, kw.get("p_ref"), kw.get("k", 6.0))
     gap = float(law.reducible(T, np.asarray(p, dtype=float)).min())  # the best model's final reducible loss
     return tuple(collapse_family(law, p, gamma, x, offset=law.L0 + f * gap, **kw) for f in fractions)
+
+
+def gamma_check(law: PowerLawSum, p, predicted: float, quantity: str, k: float = 6.0) -> checks.Check:
+    """The fitted gamma* of `law` over the sizes p against `predicted`: no sampling error (nothing is random), the
+    drift of the local exponent across p as finite size; local exponents between consecutive sizes for the plot."""
+    p = np.asarray(p, dtype=float)
+    return checks.exponent_check(quantity, predicted, p, optimal_horizon(law, p, k))
+
+
+def collapse_check(families: tuple[CollapseFamily, ...], quantity: str) -> checks.Check:
+    """The middle family (gamma*) collapses: max Δ = 0 for an exact collapse ([Q] Fig. 5b), nothing to estimate."""
+    return checks.Check(quantity=quantity, predicted=0.0, measured=families[1].max_deviation, sampling=0.0,
+                        finite_size=0.0)
+
+
+def selectivity_check(families: tuple[CollapseFamily, ...], quantity: str) -> checks.Check:
+    """The middle family (gamma*) collapses tighter than the shifted ones: max Δ below both of theirs."""
+    return checks.Check(quantity=quantity, predicted=min(families[0].max_deviation, families[2].max_deviation),
+                        measured=families[1].max_deviation, sampling=0.0, finite_size=float("nan"), relation="<")

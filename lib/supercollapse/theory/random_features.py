@@ -17,8 +17,10 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import brentq
 
-from .fits import PowerLawFit, fit_power_law
+from . import checks
+from .fits import PowerLawFit, fit_power_law, local_exponent
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,20 @@ class Task:
 
 @dataclass(frozen=True)
 class Exponents:
-    """The power laws SPEC §10 predicts for the model of [B] (its Secs. 4–5)."""
+    """The power laws [B] states for this model (its Secs. 4–5; SPEC §10), and the exact width floor's exponent.
+
+    [B]'s bottleneck exponent is m = min(a − 1, 2b): L ~ N^(−m) and P^(−m), the 2b branch for "easy" tasks,
+    a > 2b + 1. Its compute-optimal exponents follow from balancing t^(−(a−1)/b) against N^(−m) at C = N·t
+    ([B] eq. 17). `projection` is what the exact t → ∞ loss of a width-N student does instead (`width_floor_theory`).
+    """
 
     a: float
     b: float
+
+    @property
+    def m(self) -> float:
+        """[B]'s model and data bottleneck exponent min(a − 1, 2b)."""
+        return min(self.a - 1, 2 * self.b)
 
     @property
     def time(self) -> float:
@@ -72,33 +84,43 @@ class Exponents:
 
     @property
     def width(self) -> float:
-        """L ~ N^(−(a−1)): the model bottleneck."""
-        return self.a - 1
+        """L ~ N^(−m): the model bottleneck as [B] states it."""
+        return self.m
 
     @property
     def data(self) -> float:
-        """L ~ P^(−(a−1)): the data bottleneck."""
-        return self.a - 1
+        """L ~ P^(−m): the data bottleneck (ridgeless regression on P samples saturates at 2b)."""
+        return self.m
+
+    @property
+    def projection(self) -> float:
+        """min(a − 1, b): the exponent of the exact width floor, the projection of the target on N random features.
+
+        Its deterministic equivalent is ½ Σ_k k^(−a) κ/(λ_k + κ) with κ ~ N^(−b) (`width_floor_theory`); the
+        modes k < N contribute N^(−b) Σ k^(b−a), so the floor saturates at N^(−b) once a > b + 1, where [B]'s
+        N^(−min(a−1, 2b)) no longer holds for this model (Paquette et al. 2024 find the same d^(−2α), α = b/2).
+        """
+        return min(self.a - 1, self.b)
 
     @property
     def compute_loss(self) -> float:
-        """L* ~ C^(−(a−1)/(1+b)) on the compute-optimal frontier."""
-        return (self.a - 1) / (1 + self.b)
+        """L* ~ C^(−(a−1)m/(a−1+bm)) on the compute-optimal frontier ([B] eq. 17)."""
+        return (self.a - 1) * self.m / (self.a - 1 + self.b * self.m)
 
     @property
     def compute_width(self) -> float:
-        """N* ~ C^(1/(1+b))."""
-        return 1 / (1 + self.b)
+        """N* ~ C^((a−1)/(a−1+bm)); 1/(1+b) when m = a − 1."""
+        return (self.a - 1) / (self.a - 1 + self.b * self.m)
 
     @property
     def compute_time(self) -> float:
-        """t* ~ C^(b/(1+b)): steps grow faster than parameters when b > 1."""
-        return self.b / (1 + self.b)
+        """t* ~ C^(bm/(a−1+bm)): steps grow faster than parameters when bm > a − 1."""
+        return self.b * self.m / (self.a - 1 + self.b * self.m)
 
     @property
     def gamma(self) -> float:
-        """t* ∝ N^gamma with gamma = nu/mu = b (SPEC §10, the bridge)."""
-        return self.b
+        """t* ∝ N^gamma with gamma = nu/mu = bm/(a−1), b when m = a − 1 (SPEC §10, the bridge)."""
+        return self.b * self.m / (self.a - 1)
 
     @property
     def mu(self) -> float:
@@ -114,6 +136,65 @@ class Exponents:
 def predicted(a: float, b: float) -> Exponents:
     """The predicted exponents for task power a and eigenvalue decay b."""
     return Exponents(float(a), float(b))
+
+
+def _tail(s: float, K: int) -> float:
+    """Σ_{k > K} k^(−s) for s > 1, by Euler–Maclaurin: K^(1−s)/(s − 1) − K^(−s)/2."""
+    return K ** (1 - s) / (s - 1) - 0.5 * K ** -s
+
+
+def _kappa(task: Task, n: float, tail: bool) -> float:
+    """The κ > 0 with Σ_k λ_k/(λ_k + κ) = n: the effective ridge of n random features (or samples).
+
+    With `tail`, the modes k > M count too, as λ_k/κ (λ_M << κ): the M → ∞ limit, finite for b > 1.
+    """
+    lam, M = task.eigenvalues, task.M
+    if not 0 < n < (np.inf if tail else M):
+        raise ValueError(f"the deterministic equivalent needs 0 < {n} < M = {M}")
+
+    def excess(v):  # Σ λ/(λ + κ) − n, decreasing in v = log κ
+        k = np.exp(v)
+        return np.sum(lam / (lam + k)) + (_tail(task.b, M) / k if tail else 0.0) - n
+
+    u = brentq(excess, np.log(lam.min()) - 60, np.log(lam.max()) + 60, xtol=1e-13, rtol=1e-15)
+    return float(np.exp(u))
+
+
+def _check_tail(task: Task, tail: bool):
+    if tail and not task.b > 1:
+        raise ValueError(f"b = {task.b}: Σ λ_k diverges, so the M → ∞ limit (tail=True) needs b > 1")
+
+
+def width_floor_theory(task: Task, widths, *, tail: bool = False) -> np.ndarray:
+    """Deterministic equivalent of the t → ∞ population loss of width N: ½ Σ_k z_k² κ/(λ_k + κ), Σ λ/(λ+κ) = N.
+
+    The floor is ½ zᵀ(I − Π)z with Π the projection on the span of N Gaussian vectors of covariance Λ, and
+    E[Π] ≈ Λ(Λ + κ)^(−1) (the ridgeless limit of the sample-covariance resolvent). Exact as N, M → ∞ at fixed N/M;
+    tests check it against `final_losses`. `tail`: as if the teacher had M = ∞ modes (b > 1; needs N << M).
+    """
+    _check_tail(task, tail)
+    lam, z2 = task.eigenvalues, task.target ** 2
+    out = []
+    for N in widths:
+        k = _kappa(task, N, tail)
+        out.append(0.5 * (np.sum(z2 * k / (lam + k)) + (_tail(task.a, task.M) if tail else 0.0)))
+    return np.array(out)
+
+
+def data_floor_theory(task: Task, sizes, *, tail: bool = False) -> np.ndarray:
+    """Deterministic equivalent of the t → ∞ test loss of the N = ∞ model on P samples (ridgeless regression).
+
+    ½ Σ_k z_k² κ²/(λ_k + κ)² / (1 − γ), γ = Σ_k λ_k²/(λ_k + κ)²/P, Σ λ/(λ+κ) = P: the modes k < P contribute
+    P^(−2b) Σ k^(2b−a), hence [B]'s P^(−min(a−1, 2b)). `tail`: as in `width_floor_theory`.
+    """
+    _check_tail(task, tail)
+    lam, z2 = task.eigenvalues, task.target ** 2
+    out = []
+    for P in sizes:
+        k = _kappa(task, P, tail)
+        g = (np.sum(lam ** 2 / (lam + k) ** 2) + (_tail(2 * task.b, task.M) / k ** 2 if tail else 0.0)) / P
+        out.append(0.5 * (np.sum(z2 * k ** 2 / (lam + k) ** 2) + (_tail(task.a, task.M) if tail else 0.0)) / (1 - g))
+    return np.array(out)
 
 
 @dataclass(frozen=True, eq=False)
@@ -295,3 +376,69 @@ def ensemble_study(task: Task, N: int, counts, t, *, draws: int = 1, seed: int =
 def final_test(curves) -> np.ndarray:
     """Last test loss of each curve and draw (draws × curves): the plateau of a long enough run."""
     return np.stack([c.test[:, -1] for c in curves], axis=1)
+
+
+def time_check(curves: Curves, task: Task, quantity: str) -> checks.Check:
+    """`time_fit`'s exponent against −(a − 1)/b, with its local exponent over the whole time grid."""
+    fit = time_fit(curves, task)
+    return checks.exponent_check(quantity, -predicted(task.a, task.b).time, curves.t, curves.test, fit.x_min,
+                                 fit.x_max, local=(curves.t, local_exponent(curves.t, curves.mean)))
+
+
+def correction_check(task: Task, curves: tuple[Curves, ...], t0: float, *, n_boot: int = 200,
+                     seed: int = 0) -> checks.Check:
+    """The early finite-width correction E_A L_N(t0) − L_∞(t0) against N^(−1) ([B] Fig. 2).
+
+    A single draw's excess fluctuates by O(N^(−1/2)) around an O(1/N) mean and can be negative, so the sampling
+    error is a bootstrap over draws of the mean excess (`seed` drives it), not a spread of per-draw fits.
+    """
+    excess = np.stack([[np.interp(np.log(t0), np.log(c.t), row) for row in c.test] for c in curves], axis=1)
+    excess = excess - task.infinite_width_loss(t0)  # (draws, widths)
+    widths = np.array([c.N for c in curves], dtype=float)
+    fit = width_correction_fit(task, curves, t0)
+    rng = np.random.default_rng(seed)
+    boots = []
+    for _ in range(n_boot):
+        mean = excess[rng.integers(0, len(excess), len(excess))].mean(axis=0)
+        if (mean > 0).all():  # a resample whose mean excess is not positive at some width has no exponent
+            boots.append(fit_power_law(widths, mean).exponent)
+    low, high = checks.window_drift(widths, excess.mean(axis=0)) if len(widths) >= 3 else (fit.exponent,) * 2
+    lx, le = checks.pairwise_exponent(widths, excess.mean(axis=0))
+    sampling = checks.bootstrap_se(boots)
+    return checks.Check(quantity=f"early finite-width correction at t = {t0:g}: N^x", predicted=-1.0,
+                        measured=fit.exponent, sampling=sampling, finite_size=abs(high - low), local_x=lx, local=le,
+                        window=(widths.min(), widths.max()))
+
+
+def bottleneck_checks(task: Task, widths, floors, sizes, finals) -> list[checks.Check]:
+    """The width and data plateaus' exponents against [B]'s −min(a − 1, 2b), over the whole ladders.
+
+    When the exact width floor's exponent (`Exponents.projection`) differs from [B]'s, a third row compares the
+    width plateaus with it.
+    """
+    e = predicted(task.a, task.b)
+    rows = [checks.exponent_check("width: L(t = ∞) ∝ N^x", -e.width, widths, floors),
+            checks.exponent_check("data: L(t = ∞) ∝ P^x, N = ∞", -e.data, sizes, finals)]
+    if e.projection != e.width:
+        rows.insert(1, checks.exponent_check("width, exact floor min(a − 1, b): N^x", -e.projection, widths, floors))
+    return rows
+
+
+def convergence_curves(task: Task, widths, *, reach: float = 16.0,
+                       n: int = 24) -> dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Local exponents of the deterministic-equivalent width and data floors: where the plateaus' exponents go.
+
+    For each of "width" and "data": the local exponent over the ladder's own range at this M, and over a range
+    `reach` times wider as M → ∞ (b > 1; for b <= 1, where that limit does not exist, a teacher 64 times larger).
+    """
+    lo, hi = min(widths), max(widths)
+    tail = task.b > 1
+    big = Task(task.a, task.b, int(max(task.M, 64 * reach * hi)))
+    ranges = {f"deterministic equivalent, M = {task.M}": (task, np.geomspace(lo, hi, n), False),
+              ("deterministic equivalent, M = ∞" if tail else f"deterministic equivalent, M = {big.M}"):
+                  (big, np.geomspace(lo, reach * hi, n), tail)}
+    out: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {"width": {}, "data": {}}
+    for label, (t, sizes, with_tail) in ranges.items():
+        out["width"][label] = checks.pairwise_exponent(sizes, width_floor_theory(t, sizes, tail=with_tail))
+        out["data"][label] = checks.pairwise_exponent(sizes, data_floor_theory(t, sizes, tail=with_tail))
+    return out

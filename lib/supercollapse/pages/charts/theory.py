@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import HEIGHT, WIDTH
-from ...theory import CollapseFamily, Curves, GammaScan, NoiseScaling, PowerLawFit, RFFrontier, SGDCurves
+from ...theory import Check, CollapseFamily, Curves, GammaScan, NoiseScaling, PowerLawFit, RFFrontier, SGDCurves
 
 LOG = alt.Scale(type="log")
 SIZES = "viridis"  # sizes (p, N, P, B) from dark (small) to light (large)
@@ -46,6 +46,39 @@ def side_by_side(*charts, title: str = "", shared_legend: bool = False) -> alt.H
     """Charts in one row; each keeps its own color and dash legend unless `shared_legend`."""
     row = alt.hconcat(*charts, title=title)
     return row if shared_legend else row.resolve_scale(color="independent", strokeDash="independent")
+
+
+def local_exponents(checks: Sequence[Check], *, x_titles: Sequence[str], curves: Mapping | None = None,
+                    extra: Mapping | None = None, title: str = "") -> alt.HConcatChart:
+    """One panel per check: its local exponent (points), the fitting window (grey), the prediction (dashed).
+
+    `curves`: {quantity: {label: (x, exponent)}} drawn as lines in the same panel (e.g. deterministic
+    equivalents); `extra`: {quantity: {label: value}} further horizontal rules (e.g. another prediction).
+    """
+    panels = []
+    for check, x_title in zip(checks, x_titles):
+        pts = pd.DataFrame({"x": check.local_x, "local exponent": check.local, "curve": "measured"})
+        lines = [pd.DataFrame({"x": x, "local exponent": y, "curve": label})
+                 for label, (x, y) in (curves or {}).get(check.quantity, {}).items()]
+        others = (extra or {}).get(check.quantity, {})
+        enc_x = alt.X("x:Q", scale=LOG, title=x_title)
+        layer = alt.Chart(pd.DataFrame({"x": [check.window[0]], "x2": [check.window[1]]})).mark_rect(
+            color="#999999", opacity=0.15).encode(x=enc_x, x2="x2:Q")
+        if lines:
+            df = pd.concat(lines, ignore_index=True)
+            layer += alt.Chart(df).mark_line(strokeWidth=1.5).encode(
+                x="x:Q", y="local exponent:Q", color=alt.Color("curve:N", title=None),
+                tooltip=["curve", _fmt("x"), _fmt("local exponent")])
+        layer += alt.Chart(pts).mark_point(filled=True, color="black", size=22).encode(
+            x="x:Q", y=alt.Y("local exponent:Q", scale=alt.Scale(zero=False), title="local exponent"),
+            tooltip=["curve", _fmt("x"), _fmt("local exponent")])
+        for what, value, color in [("predicted", check.predicted, "black"),
+                                   *((k, v, "#d62728") for k, v in others.items())]:
+            layer += alt.Chart(pd.DataFrame({"what": [what], "local exponent": [value]})).mark_rule(
+                strokeDash=[5, 4], color=color).encode(y="local exponent:Q", tooltip=["what", _fmt("local exponent")])
+        head = f"{check.quantity}: {check.measured:.3f} (predicted {check.predicted:.3f})"
+        panels.append(layer.properties(title=head, width=PANEL[0], height=PANEL[1]).interactive())
+    return alt.hconcat(*panels, title=title).resolve_scale(color="independent")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -187,7 +220,7 @@ def scaling_fit(x, Y, fit: PowerLawFit, predicted: float, *, x_title: str, y_tit
         color=alt.Color("line:N", sort=["fit", "predicted"], scale=alt.Scale(range=["#d62728", "#555555"]),
                         title=None),
         tooltip=["line", _fmt("slope"), _fmt("x"), _fmt("y")])
-    head = f"{title}: slope {fit.exponent:.3f} ± {fit.stderr:.3f} (predicted {predicted:.3f})"
+    head = f"{title}: slope {fit.exponent:.3f} (predicted {predicted:.3f})"
     return (bars + points + fits).properties(title=head, width=width, height=height).interactive()
 
 
