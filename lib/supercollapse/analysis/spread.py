@@ -55,8 +55,7 @@ def decomposition(result: collapse.Collapse) -> Decomposition:
 
 def _pairs(decay: pd.DataFrame, const: pd.DataFrame):
     """(size, seed, decay curve, constant curve) for every decayed run with a constant-LR twin of its size and seed."""
-    need = [c for c in ("tau",) if c not in decay.columns or c not in const.columns]
-    if need:
+    if "tau" not in decay.columns or "tau" not in const.columns:
         raise ValueError("the decay gain compares runs at equal cumulative learning rate: both ladders need a "
                          "'tau' column (the sum of the learning rates before each evaluation)")
     size = frames.size_column(decay)

@@ -37,11 +37,12 @@ def missing(configs) -> list[RunConfig]:
 def ensure(configs, *, allow_train: bool = True, progress: bool = True, executor: Executor | None = None) -> list[Run]:
     """The stored, verified runs of `configs`, training only the missing ones (into the cache)."""
     configs = list(configs)
-    todo = list({run_key(c): c for c in missing(configs)}.values())
+    found = {run_key(c): runs.find(c) for c in configs}  # one verified read per distinct run
+    todo = list({k: c for c in configs if found[k := run_key(c)] is None}.values())
     if todo and not allow_train:
         raise MissingRuns(
             f"{len(todo)} of {len(configs)} runs are not stored (first: {run_key(todo[0])}); "
             "set allow_train=True (`-p allow_train True`) to train them, or use a scale with stored runs")
     if todo:
-        (executor or get_executor()).train(todo, runs.cache(), progress=progress)
-    return [runs.find(c) for c in configs]
+        found.update((r.key, r) for r in (executor or get_executor()).train(todo, runs.cache(), progress=progress))
+    return [found[run_key(c)] for c in configs]
