@@ -60,13 +60,14 @@ def test_streams_do_not_depend_on_batch_size_or_model_seed():
 def test_token_stream(tmp_path):
     folder = tokens.dataset_dir("toy")
     folder.mkdir(parents=True, exist_ok=True)
-    np.arange(100, dtype=np.uint8).tofile(folder / "train.bin")  # 12 rows of L = 8 (4 tokens left over)
+    np.arange(100, dtype=np.uint8).tofile(folder / "train.bin")  # 12 rows of L + 1 = 9 at stride 8
     np.arange(50, dtype=np.uint8).tofile(folder / "test.bin")
     cfg = RunConfig(task="tokens", dataset="toy", V=128, D=64, L=8, B=5, T=5 * 8 * 4, warmup=1, eval_size=24)
     batches = tokens.train_stream(cfg)(0, 3)
-    assert batches.shape == (3, 5, 8) and batches.dtype == np.uint8
-    np.testing.assert_array_equal(batches[0, 1], np.arange(8, 16))
-    np.testing.assert_array_equal(batches[2, 2], np.arange(8))  # row 12 wraps around to row 0
-    np.testing.assert_array_equal(tokens.test_set(cfg), np.arange(24).reshape(3, 8))
+    assert batches.shape == (3, 5, 9) and batches.dtype == np.uint8
+    np.testing.assert_array_equal(batches[0, 1], np.arange(8, 17))  # shares token 16 with row 2
+    np.testing.assert_array_equal(batches[2, 2], np.arange(9))  # row 12 wraps around to row 0
+    np.testing.assert_array_equal(tokens.test_set(cfg), np.arange(24)[:, None].reshape(3, 8)[:, :1]
+                                  + np.arange(9))
     with pytest.raises(ValueError, match="exceeds"):
         tokens.test_set(cfg.replace(eval_size=64))

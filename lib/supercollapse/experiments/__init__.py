@@ -3,3 +3,4 @@
 Importing this package registers every ladder (`registry.ladders()`).
 """
 from . import mlp  # noqa: F401  (registers the MLP ladders)
+from . import transformers  # noqa: F401  (registers the transformer ladders)

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from ..engine.config import RunConfig
 from ..engine.tasks import param_count
-from .registry import HorizonLike, Ladder, register
+from .registry import HorizonLike, Ladder, fitted_steps, register
 
 MLP_BASE_LR = 0.001  # µP base lr at D_base = 128, from a constant-LR sweep at B = 1024, 1600 steps (0.0003-0.01):
 # D = 32 did best at 0.0006-0.001, D = 128 at 0.001 (of 0.001, 0.003, 0.01).
@@ -42,19 +40,9 @@ class MLPSizes:
         return param_count(self.config(D, 0, self.steps, "const"))
 
     def horizon_steps(self, horizon: HorizonLike, gamma_factor: float = 1.0) -> dict[int, int]:
-        """Each collapse width's T(P) in whole steps (at least twice the warmup).
-
-        `gamma_factor` != 1 scales the data exponent about the ladder's middle size P_c,
-        T(P) (P/P_c)^(gamma (factor - 1)): the mis-scaled horizons of [Q] Fig. 4.
-        """
-        P = {D: self.P(D) for D in self.collapse_widths}
-        P_c = float(np.exp(np.mean(np.log(list(P.values())))))
-        out = {}
-        for D in self.collapse_widths:
-            T = float(horizon.horizon(P[D])) * (P[D] / P_c) ** (horizon.gamma * (gamma_factor - 1))
-            steps = max(round(T / self.B), 2 * self.warmup)
-            out[D] = min(steps, self.max_steps) if self.max_steps else steps
-        return out
+        """Each collapse width's T(P) in whole steps (at least twice the warmup; `registry.fitted_steps`)."""
+        return fitted_steps({D: self.P(D) for D in self.collapse_widths}, horizon, self.B, min_steps=2 * self.warmup,
+                            gamma_factor=gamma_factor, max_steps=self.max_steps)
 
 
 # The small-width ladders (D = 16-64): the first round's headline, now the counter-example of the chapter

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
+import numpy as np
+
 from ..engine.config import RunConfig
 from ..scales import check_scale
 
@@ -15,6 +17,22 @@ class HorizonLike(Protocol):
     gamma: float
 
     def horizon(self, P): ...
+
+
+def fitted_steps(P: dict, horizon: HorizonLike, tokens_per_step: int, *, min_steps: int, gamma_factor: float = 1.0,
+                 max_steps: int | None = None) -> dict:
+    """Each size's T(P) in whole steps (at least `min_steps`; at most `max_steps`, the smoke scale's cap).
+
+    `P` maps a size (a width, or a depth) to its parameter count. `gamma_factor` != 1 scales the data exponent
+    about the ladder's middle size P_c, T(P) (P/P_c)^(gamma (factor - 1)): the mis-scaled horizons of [Q] Fig. 4.
+    """
+    P_c = float(np.exp(np.mean(np.log(list(P.values())))))
+    out = {}
+    for size, p in P.items():
+        T = float(horizon.horizon(p)) * (p / P_c) ** (horizon.gamma * (gamma_factor - 1))
+        steps = max(round(T / tokens_per_step), min_steps)
+        out[size] = min(steps, max_steps) if max_steps else steps
+    return out
 
 
 @dataclass(frozen=True)

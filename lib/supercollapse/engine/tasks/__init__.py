@@ -27,6 +27,7 @@ class TaskSpec:
     valid_L: Callable[[int], bool]
     L_rule: str
     data_version: int = 1  # bump when the task's data stream changes; enters the run key when > 1
+    # 2: token rows of L + 1 tokens at stride L, so the loss averages the L tokens that compute counts
 
     def check(self, V: int, L: int) -> None:
         if not self.valid_V(V):
@@ -78,12 +79,12 @@ register(TaskSpec("mlp", "fourier", "mlp", "power-law Fourier regression, residu
 # SPEC §2.2: 51 characters plus BOS and EOS, padded to a multiple of 32.
 register(TaskSpec("chess", "tokens", "transformer", "character-level chess games, transformer (SPEC §2.2)",
                   lambda V: V == 64, "64 (the chess vocabulary padded to a multiple of 32)",
-                  lambda L: L >= 2, "an integer >= 2 (128 in [Q])"))
+                  lambda L: L >= 2, "an integer >= 2 (128 in [Q])", data_version=2))
 # SPEC §2.3: gray levels, one image per row of L = side^2 tokens.
 register(TaskSpec("pixels", "tokens", "transformer", "grayscale images as pixel tokens, transformer (SPEC §2.3)",
                   lambda V: V == 256, "256 (gray levels)",
-                  lambda L: L in (256, 1024), "256 (16x16 images) or 1024 (32x32)"))
+                  lambda L: L in (256, 1024), "256 (16x16 images) or 1024 (32x32)", data_version=2))
 # Any prepared uint8 stream (a user's own, or the tests' toy streams): the dataset's metadata fixes V.
 register(TaskSpec("tokens", "tokens", "transformer", "any prepared uint8 token stream, transformer",
                   lambda V: 2 <= V <= 256, "an integer in [2, 256] (uint8 tokens)", lambda L: L >= 2,
-                  "an integer >= 2"))
+                  "an integer >= 2", data_version=2))

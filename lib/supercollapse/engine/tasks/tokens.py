@@ -1,4 +1,9 @@
-"""Token tasks' data (SPEC §2.2-2.3): a prepared dataset folder of headerless uint8 streams, cut into rows."""
+"""Token tasks' data (SPEC §2.2-2.3): a prepared dataset folder of headerless uint8 streams, cut into rows.
+
+Row r holds tokens [r·L, r·L + L] (L + 1 tokens; neighbours share one): the model reads the first L and
+predicts the last L, so each row trains on exactly the L tokens that the compute convention C = 6·P·B·L
+per step counts, and every token of the stream is predicted once.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,37 +21,50 @@ def dataset_dir(name: str) -> Path:
     return paths.cache_dir() / "datasets" / name
 
 
+def _materialize_chess(folder: Path) -> None:
+    from . import chess
+
+    chess.materialize(folder)
+
+
+# Datasets the book builds itself on first use (no download, no user file): the shipped chess corpus.
+EMBEDDED = {"chess": _materialize_chess}
+
+
 class TokenStream:
-    """A headerless uint8 token file (SPEC §2.2) cut into rows of L tokens; row r wraps modulo the row count."""
+    """A headerless uint8 token file cut into rows of L + 1 tokens at stride L; row r wraps modulo the count."""
 
     def __init__(self, path: Path, L: int):
         self.tokens = np.memmap(path, dtype=np.uint8, mode="r")
-        self.L, self.n_rows = L, len(self.tokens) // L
-        if self.n_rows == 0:
-            raise ValueError(f"{path} holds {len(self.tokens)} tokens, fewer than one row of L={L}")
+        self.L, self.n_rows = L, (len(self.tokens) - 1) // L
+        if self.n_rows <= 0:
+            raise ValueError(f"{path} holds {len(self.tokens)} tokens, fewer than one row of L + 1 = {L + 1}")
 
     def rows(self, start: int, n: int) -> np.ndarray:
-        """Rows [start, start + n) (modulo the row count) as a (n, L) uint8 array."""
-        idx = np.arange(start, start + n) % self.n_rows
-        return self.tokens[: self.n_rows * self.L].reshape(self.n_rows, self.L)[idx]
+        """Rows [start, start + n) (modulo the row count) as a (n, L + 1) uint8 array."""
+        first = (np.arange(start, start + n) % self.n_rows) * self.L
+        return self.tokens[first[:, None] + np.arange(self.L + 1)]
 
 
 def prepare(cfg: RunConfig, progress: bool = True) -> None:
-    """Token datasets are prepared ahead of training (`supercollapse data prepare`); check that this one is."""
+    """Build an embedded dataset on first use; any other must be prepared ahead (`supercollapse data prepare`)."""
     folder = dataset_dir(cfg.dataset)
-    for split in ("train", "test"):
-        if not (folder / f"{split}.bin").is_file():
-            raise FileNotFoundError(f"dataset {cfg.dataset!r} has no {split}.bin in {folder}; prepare it first")
+    missing = [s for s in ("train", "test") if not (folder / f"{s}.bin").is_file()]
+    if missing and cfg.dataset in EMBEDDED:
+        EMBEDDED[cfg.dataset](folder)
+    elif missing:
+        raise FileNotFoundError(f"dataset {cfg.dataset!r} has no {missing[0]}.bin in {folder}; prepare it first "
+                                f"(supercollapse data prepare chess|pixels --name {cfg.dataset} ...)")
 
 
 def train_stream(cfg: RunConfig):
-    """``batches(step, n)``: the rows of steps [step, step + n) as (n, B, L) uint8."""
+    """``batches(step, n)``: the rows of steps [step, step + n) as (n, B, L + 1) uint8."""
     stream = TokenStream(dataset_dir(cfg.dataset) / "train.bin", cfg.L)
-    return lambda step, n: stream.rows(step * cfg.B, n * cfg.B).reshape(n, cfg.B, cfg.L)
+    return lambda step, n: stream.rows(step * cfg.B, n * cfg.B).reshape(n, cfg.B, cfg.L + 1)
 
 
 def test_set(cfg: RunConfig):
-    """The fixed test set: the first eval_size // L rows of the test split, (rows, L) uint8."""
+    """The fixed test set: the first eval_size // L rows of the test split, (rows, L + 1) uint8."""
     stream = TokenStream(dataset_dir(cfg.dataset) / "test.bin", cfg.L)
     n = cfg.eval_size // cfg.L
     if n > stream.n_rows:
@@ -55,6 +73,6 @@ def test_set(cfg: RunConfig):
 
 
 def losses(model, batch):
-    """Mean next-token cross-entropy of each row."""
+    """Mean next-token cross-entropy of each row: L predictions from L inputs."""
     tokens = batch.astype(jnp.int32)
     return optax.softmax_cross_entropy_with_integer_labels(model(tokens[:, :-1]), tokens[:, 1:]).mean(-1)
