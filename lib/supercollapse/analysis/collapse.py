@@ -340,3 +340,27 @@ def ratio_bootstrap(result: Collapse, n_boot: int = 200, seed: int = 0) -> Boots
     if len(out) < 2:
         return Bootstrap(float("nan"), (float("nan"), float("nan")), len(out))
     return Bootstrap(float(out.std(ddof=1)), tuple(map(float, np.percentile(out, [2.5, 97.5]))), len(out))
+
+
+@dataclass(frozen=True, eq=False)
+class ScheduleComparison:
+    """A decay ladder against its constant-LR twin ([Q] Figs. 1c and 3), each normalized with its own fitted L0."""
+
+    decay: Collapse
+    constant: Collapse
+    decay_se: float  # seed bootstrap of each window mean of Δ/σ̄ (`ratio_bootstrap`)
+    constant_se: float
+    late_decay: float  # window mean of Δ/σ̄ on LATE_WINDOW, same L0 as above
+    late_constant: float
+
+    @property
+    def decay_tighter_late(self) -> bool:
+        """Late in training, where decay has acted, is the decayed ladder's Δ/σ̄ the smaller ([Q] Figs. 1c, 3)?"""
+        return self.late_decay < self.late_constant
+
+
+def compare_schedules(decay: pd.DataFrame, constant: pd.DataFrame, n_boot: int = 200) -> ScheduleComparison:
+    """Analyze both ladders on WINDOW and LATE_WINDOW, with seed-bootstrap errors on WINDOW."""
+    d, c = analyze(decay), analyze(constant)
+    late = [analyze(f, L0=r.L0, window=LATE_WINDOW).window_mean_ratio for f, r in ((decay, d), (constant, c))]
+    return ScheduleComparison(d, c, ratio_bootstrap(d, n_boot).se, ratio_bootstrap(c, n_boot).se, *late)

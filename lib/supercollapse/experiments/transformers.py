@@ -61,7 +61,7 @@ class TransformerSizes:
 # Chess at cpu scale: a pilot of D = 32 and 64 at constant LR (6M tokens each) had not crossed yet, so the frontier
 # lies past ~15M tokens at D = 32; widths 8-48 at 20M tokens bracket the three collapse widths 16-32.
 CHESS = {
-    "smoke": TransformerSizes("chess", "chess", chess.V, 32, widths=(8, 16, 24), collapse_widths=(8, 16, 24),
+    "smoke": TransformerSizes("chess", "chess", chess.V, 32, widths=(8, 16, 24, 32), collapse_widths=(8, 16, 24),
                               seeds=(0, 1), horizon_seeds=(0, 1), steps=24, B=4, warmup=2, head_dim=8,
                               eval_size=1024, n_evals=12, depths=(1, 2), max_steps=24),
     "cpu": TransformerSizes("chess", "chess", chess.V, 128, widths=(8, 16, 24, 32, 48), collapse_widths=(16, 24, 32),

@@ -153,3 +153,10 @@ def trend_text(trend: pd.DataFrame, result: collapse.Collapse, check: collapse.C
               + ("that horizon collapses clearly better, so the fitted γ is a likely culprit."
                  if better else "a different horizon exponent does not remove the spread."))
     return first + second
+
+
+def estimate_text(value: float, se: float, digits: int = 3) -> str:
+    """`value ± se`, or the value and why it has no error bar (one seed per size: nothing to resample)."""
+    if math.isfinite(se):
+        return f"{value:.{digits}f} ± {se:.{digits}f}"
+    return f"{value:.{digits}f} (one seed per size: no bootstrap error)"

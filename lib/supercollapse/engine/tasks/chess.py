@@ -364,14 +364,20 @@ def _valid(out_dir: Path, expected: dict) -> bool:
     return meta.get("sha256") == expected and all(sha256_file(out_dir / f) == h for f, h in expected.items())
 
 
+def corpus_record(corpus: str | Path = CORPUS) -> dict:
+    """The shipped corpus's record (``corpus.json``): its source, seed, files, checksums and split sizes."""
+    record_path = _existing_file(Path(corpus) / "corpus.json", "the shipped corpus record")
+    try:
+        return json.loads(record_path.read_text())
+    except ValueError:
+        raise DataError(f"{record_path}: not valid JSON; expected the record written by build_chess_corpus.py") from None
+
+
 def materialize(out_dir: str | Path, *, corpus: str | Path = CORPUS) -> Path:
     """Write the shipped corpus's train.bin, test.bin and meta.json into ``out_dir`` (atomic; a no-op when done)."""
     out_dir, corpus = Path(out_dir), Path(corpus)
-    record_path = _existing_file(corpus / "corpus.json", "the shipped corpus record")
-    try:
-        record = json.loads(record_path.read_text())
-    except ValueError:
-        raise DataError(f"{record_path}: not valid JSON; expected the record written by build_chess_corpus.py") from None
+    record_path = corpus / "corpus.json"
+    record = corpus_record(corpus)
     expected = {f"{s}.bin": record["bins"][s]["sha256"] for s in ("train", "test")}
     if _valid(out_dir, expected):
         return out_dir

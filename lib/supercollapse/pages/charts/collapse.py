@@ -371,3 +371,22 @@ def decay_gains(gains: Mapping, *, title: str = "") -> alt.LayerChart:
                                 y2="hi:Q", color=color),
         base.mark_line(point=True).encode(x=x, y="gain:Q", color=color, tooltip=tips),
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Figs. 5a, 11: constant-LR curves against the fitted sum of power laws
+
+
+def sum_fit(frame: pd.DataFrame, fit, *, title: str = "") -> alt.LayerChart:
+    """Constant-LR curves (solid, one per run) and L0 + a·t^(−mu) + b·P^(−nu) of each run's P (dashed), vs tokens."""
+    runs = _runs(frame, ["tokens", "loss", "P"])
+    runs = runs[runs["tokens"] > 0]
+    data = compact(runs.assign(fitted=fit.loss(runs["tokens"], runs["P"])).drop(columns="P"))
+    base = alt.Chart(data).encode(x=alt.X("tokens:Q", scale=LOG, axis=C_AXIS, title="tokens t"),
+                                  color=_color(data), detail="run:N")
+    tips = _size_tips(data) + [_tip("tokens", "t"), _tip("loss", "L"), _tip("fitted", "fitted L")]
+    measured = base.mark_line(strokeWidth=1.2, opacity=0.8).encode(
+        y=alt.Y("loss:Q", scale=LOG, axis=LOG_AXIS, title="test loss L"), tooltip=tips)
+    law = base.mark_line(strokeWidth=1.2, strokeDash=[5, 3], color="black", opacity=0.7).encode(y="fitted:Q",
+                                                                                               tooltip=tips)
+    return alt.layer(measured, law).properties(title=title, width=WIDTH, height=HEIGHT).interactive()
