@@ -76,3 +76,13 @@ def test_the_counterfactual_removes_a_gain_trend_and_factors_multiply_to_ell():
     late = r.x >= 0.2
     np.testing.assert_allclose((f.deterministic * f.noise)[:, late], r.ell[:, late], rtol=1e-3)
     assert spread.counterfactual_ratio(decay, const, r) < 0.5 * r.window_mean_ratio
+
+
+def test_compare_schedules_measures_both_windows_with_each_ladders_own_L0():
+    decay, const = synthetic_ladder()
+    cmp = collapse.compare_schedules(decay, const, n_boot=20)
+    for frame, result, late in ((decay, cmp.decay, cmp.late_decay), (const, cmp.constant, cmp.late_constant)):
+        assert result.window_mean_ratio == collapse.analyze(frame).window_mean_ratio
+        assert late == collapse.analyze(frame, L0=result.L0, window=collapse.LATE_WINDOW).window_mean_ratio
+    assert cmp.decay_se > 0 and cmp.constant_se > 0
+    assert cmp.decay_tighter_late == (cmp.late_decay < cmp.late_constant)
