@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..engine.config import RunConfig
-from ..engine.tasks import chess, param_count
+from ..engine.tasks import chess, param_count, pixels
 from .registry import HorizonLike, Ladder, fitted_steps, register
 
 BASE_LR = 1e-2  # [Q]'s transformers: µP base lr at D_base = 128
@@ -117,4 +117,20 @@ def _register(name: str, sizes: dict[str, TransformerSizes], what: str) -> None:
                     widths=lambda scale: (sizes[scale].depth_width,), seeds=seeds))
 
 
+# Pixels (dead leaves, SPEC §2.3): 16x16 images (L = 256) at cpu. Not piloted yet: the steps give the horizon runs
+# the same 20M tokens as chess; measure the cost before training them.
+PIXELS = {
+    "smoke": TransformerSizes("pixels", "dead_leaves16_small", pixels.V, 256, widths=(8, 16, 24, 32),
+                              collapse_widths=(8, 16, 24), seeds=(0, 1), horizon_seeds=(0, 1), steps=12, B=2,
+                              warmup=2, head_dim=8, eval_size=2048, n_evals=10, depths=(1, 2), max_steps=12),
+    "cpu": TransformerSizes("pixels", "dead_leaves16", pixels.V, 256, widths=(8, 16, 24, 32, 48),
+                            collapse_widths=(16, 24, 32), seeds=(0, 1, 2, 3, 4), horizon_seeds=(0,), steps=2500, B=32,
+                            warmup=50, head_dim=8, eval_size=32768, n_evals=120, depths=(1, 2, 3, 4, 6)),
+    "gpu": TransformerSizes("pixels", "dead_leaves32", pixels.V, 1024, widths=(128, 192, 256, 384, 512, 768),
+                            collapse_widths=(192, 256, 384, 512), seeds=(0, 1, 2, 3, 4), horizon_seeds=(0, 1),
+                            steps=20000, B=32, warmup=500, head_dim=64, eval_size=1 << 21, n_evals=400,
+                            depths=(1, 2, 3, 4, 6)),
+}
+
 _register("chess", CHESS, "character-level chess transformer (D = 16–32 at cpu)")
+_register("pixels", PIXELS, "dead-leaves pixel transformer, 16x16 images (D = 16–32 at cpu)")

@@ -27,8 +27,20 @@ def _materialize_chess(folder: Path) -> None:
     chess.materialize(folder)
 
 
-# Datasets the book builds itself on first use (no download, no user file): the shipped chess corpus.
-EMBEDDED = {"chess": _materialize_chess}
+def _dead_leaves(side: int, n_train: int):
+    def generate(folder: Path) -> None:
+        from . import pixels
+
+        pixels.prepare_dead_leaves(folder, side=side, n_train=n_train, n_test=2000, seed=0)
+
+    return generate
+
+
+# Datasets the book builds itself on first use (no download, no user file): the shipped chess corpus, and seeded
+# dead-leaves images (SPEC §2.3) at 16x16 for the cpu scale (about 3 minutes), 32x32 for the gpu scale, and a
+# small 16x16 set for the smoke scale (seconds).
+EMBEDDED = {"chess": _materialize_chess, "dead_leaves16": _dead_leaves(16, 100_000),
+            "dead_leaves32": _dead_leaves(32, 200_000), "dead_leaves16_small": _dead_leaves(16, 2000)}
 
 
 class TokenStream:
