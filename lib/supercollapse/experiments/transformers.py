@@ -15,6 +15,10 @@ from .registry import HorizonLike, Ladder, fitted_steps, register
 
 BASE_LR = 1e-2  # [Q]'s transformers: µP base lr at D_base = 128
 EMBED_MULT = 10.0  # [Q]: token and position embeddings learn 10x faster (SPEC §4)
+# Collapse ladders warm up over the same fraction of every run, so all widths share one schedule s(x) in normalized
+# compute (a fixed number of warmup steps is 15% of the smallest run at cpu scale and 2% of the largest: a
+# width-dependent schedule, the kind of difference chapter 14 found behind the narrow MLP ladder's failure).
+WARMUP_FRACTION = 0.05
 
 
 @dataclass(frozen=True)
@@ -39,11 +43,18 @@ class TransformerSizes:
     depths: tuple[int, ...] = ()  # the depth ladder (Fig. 9), at the middle collapse width
     max_steps: int | None = None  # smoke only exercises code paths: its fitted horizons are meaningless
 
-    def config(self, D: int, seed: int, steps: int, schedule: str, N: int | None = None) -> RunConfig:
+    def config(self, D: int, seed: int, steps: int, schedule: str, N: int | None = None,
+               warmup: int | None = None) -> RunConfig:
+        """`warmup` in steps; default the horizon ladder's fixed `self.warmup`."""
         return RunConfig(task=self.task, dataset=self.dataset, V=self.V, L=self.L, N=N or self.N, D=D,
                          head_dim=self.head_dim, B=self.B, T=steps * self.B * self.L, seed=seed, base_lr=BASE_LR,
-                         embed_mult=EMBED_MULT, schedule=schedule, warmup=self.warmup, eval_size=self.eval_size,
+                         embed_mult=EMBED_MULT, schedule=schedule,
+                         warmup=self.warmup if warmup is None else warmup, eval_size=self.eval_size,
                          n_evals=self.n_evals)
+
+    def fitted_config(self, D: int, seed: int, steps: int, schedule: str, N: int | None = None) -> RunConfig:
+        """A run of a collapse ladder: warmup over WARMUP_FRACTION of its own steps."""
+        return self.config(D, seed, steps, schedule, N, warmup=max(1, round(WARMUP_FRACTION * steps)))
 
     def P(self, D: int, N: int | None = None) -> int:
         return param_count(self.config(D, 0, self.steps, "const", N))
@@ -55,11 +66,11 @@ class TransformerSizes:
     def horizon_steps(self, horizon: HorizonLike, gamma_factor: float = 1.0) -> dict[int, int]:
         """Each collapse width's T(P) in whole steps (`registry.fitted_steps`)."""
         return fitted_steps({D: self.P(D) for D in self.collapse_widths}, horizon, self.B * self.L,
-                            min_steps=2 * self.warmup, gamma_factor=gamma_factor, max_steps=self.max_steps)
+                            min_steps=2, gamma_factor=gamma_factor, max_steps=self.max_steps)
 
 
-# Chess at cpu scale: a pilot of D = 32 and 64 at constant LR (6M tokens each) had not crossed yet, so the frontier
-# lies past ~15M tokens at D = 32; widths 8-48 at 20M tokens bracket the three collapse widths 16-32.
+# Chess at cpu scale: in a pilot at constant LR, D = 64 had not overtaken D = 32 after 6M tokens each, so the horizon
+# runs train 20M tokens at every width; widths 8 and 48 bracket the three collapse widths 16-32 on the frontier.
 CHESS = {
     "smoke": TransformerSizes("chess", "chess", chess.V, 32, widths=(8, 16, 24, 32), collapse_widths=(8, 16, 24),
                               seeds=(0, 1), horizon_seeds=(0, 1), steps=24, B=4, warmup=2, head_dim=8,
@@ -83,14 +94,14 @@ def collapse_configs(sizes: TransformerSizes, horizon: HorizonLike, gamma_factor
                      schedule: str = "linear") -> list[RunConfig]:
     """Each collapse width to its T(P) with `schedule` (Figs. 1a-c; const: Fig. 3; gamma_factor: Fig. 4 bottom)."""
     steps = sizes.horizon_steps(horizon, gamma_factor)
-    return [sizes.config(D, s, steps[D], schedule) for D in sizes.collapse_widths for s in sizes.seeds]
+    return [sizes.fitted_config(D, s, steps[D], schedule) for D in sizes.collapse_widths for s in sizes.seeds]
 
 
 def depth_configs(sizes: TransformerSizes, horizon: HorizonLike) -> list[RunConfig]:
     """Fig. 9: depths N at one width, branch multiplier 3/N, each trained to T(P) of its own P, linear decay."""
     P = {N: sizes.P(sizes.depth_width, N) for N in sizes.depths}
-    steps = fitted_steps(P, horizon, sizes.B * sizes.L, min_steps=2 * sizes.warmup, max_steps=sizes.max_steps)
-    return [sizes.config(sizes.depth_width, s, steps[N], "linear", N) for N in sizes.depths for s in sizes.seeds]
+    steps = fitted_steps(P, horizon, sizes.B * sizes.L, min_steps=2, max_steps=sizes.max_steps)
+    return [sizes.fitted_config(sizes.depth_width, s, steps[N], "linear", N) for N in sizes.depths for s in sizes.seeds]
 
 
 def _register(name: str, sizes: dict[str, TransformerSizes], what: str) -> None:
