@@ -5,6 +5,7 @@ killed mid-run leaves each run stored exactly once and no partial entry; a clien
 nothing half-written and its rerun trains only what is missing.
 """
 import dataclasses
+import importlib.util
 import os
 import signal
 import subprocess
@@ -126,33 +127,26 @@ def test_a_client_stopped_mid_sweep_leaves_nothing_half_written_and_its_rerun_co
     assert runs.keys() == sorted(todo) and runs.verify() == []
 
 
-def test_sweep_configuration_errors_are_one_line_before_anything_starts(tmp_path):
+def test_sweep_configuration_errors_are_one_line_before_anything_starts_and_dry_run_lists_costs(tmp_path):
     calls = [["sweep", "nonsense", "--workers", "2"], ["sweep", "first", "--scale", "huge"],
              ["sweep", "first", "--workers", "0"], ["sweep", "first", "--scheduler", "tcp://127.0.0.1:9"],
-             ["sweep", "first", "--slurm", "cores"]]
-    unknown, scale, workers, unreachable, slurm = cli_many(*calls, cache=tmp_path)
+             ["sweep", "first", "--slurm", "cores"], ["sweep", "collapse", "--scale", "smoke", "--dry-run"]]
+    without_jobqueue = importlib.util.find_spec("dask_jobqueue") is None  # the `slurm` extra
+    if without_jobqueue:  # (with it, this would submit SLURM jobs)
+        calls.append(["sweep", "first", "--scale", "smoke", "--slurm", "cores=2"])
+    unknown, scale, workers, unreachable, slurm, dry, *jobqueue = cli_many(*calls, cache=tmp_path)
     assert_one_line_error(unknown, 2, "unknown ladder 'nonsense'; valid:", "first")
     assert_one_line_error(scale, 2, "--scale", "invalid choice: 'huge'")
     assert_one_line_error(workers, 2, "--workers 0 is invalid; valid: a positive integer")
     assert_one_line_error(unreachable, 2, "cannot reach a Dask scheduler at tcp://127.0.0.1:9")
     assert_one_line_error(slurm, 2, "--slurm 'cores' is not KEY=VALUE")
+    if without_jobqueue:
+        assert_one_line_error(jobqueue[0], 2, "--slurm needs dask-jobqueue", "pip install -e '.[slurm]'")
     assert not (tmp_path / "runs").exists()
 
-
-def test_slurm_without_dask_jobqueue_says_how_to_install_it(tmp_path):
-    try:
-        import dask_jobqueue  # noqa: F401
-        pytest.skip("dask-jobqueue is installed")
-    except ImportError:
-        pass
-    (r,) = cli_many(["sweep", "first", "--scale", "smoke", "--slurm", "cores=2", "memory=4GB"], cache=tmp_path)
-    assert_one_line_error(r, 2, "--slurm needs dask-jobqueue", "pip install -e '.[slurm]'")
-
-
-def test_dry_run_lists_the_runs_with_their_cost(tmp_path):
-    (r,) = cli_many(["sweep", "collapse", "--scale", "smoke", "--dry-run"], cache=tmp_path)
-    assert r.returncode == 0, r.stderr
-    lines = r.stdout.splitlines()
+    # --dry-run: the horizon ladder's runs with FLOPs and time, then the collapse ladder fitted on them.
+    assert dry.returncode == 0, dry.stderr
+    lines = dry.stdout.splitlines()
     assert lines[0] == "ladder horizon at scale smoke: 8 runs to train"
     keys = {run_key(c) for c in study.configs("horizon", "smoke")}
     assert {line.split()[0] for line in lines[1:9]} == keys and all("PFLOP" in line for line in lines[1:9])
