@@ -10,6 +10,8 @@ import sys
 from . import paths
 from .build import notebooks
 from .scales import SCALES
+from .engine.config import run_key
+from .execute import RunsFailed
 from .store.runs import DamagedRun, MissingRuns
 
 
@@ -166,18 +168,70 @@ def _stored(name: str, scale: str):
     return study.ensure(name, scale)
 
 
-def cmd_train(args):
-    from . import execute, study
+def _chain(name: str) -> list[str]:
+    """The ladder and, first, the ladder whose runs fit its horizons (trained before its configs are known)."""
     from .experiments import registry
 
-    lad = registry.get(args.ladder)
-    if lad.horizon_from:
-        study.ensure(lad.horizon_from, args.scale, allow_train=True, progress=not args.quiet)
-    cfgs = study.configs(args.ladder, args.scale)
-    todo = execute.missing(cfgs)
-    print(f"ladder {args.ladder} at scale {args.scale}: {len(cfgs) - len(todo)} of {len(cfgs)} runs stored, "
-          f"training {len(todo)}", file=sys.stderr)
-    execute.ensure(cfgs, allow_train=True, progress=not args.quiet)
+    lad = registry.get(name)
+    return ([lad.horizon_from] if lad.horizon_from else []) + [name]
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.2g} s" if seconds < 60 else f"{seconds / 60:.3g} min" if seconds < 3600 else \
+        f"{seconds / 3600:.3g} h"
+
+
+def _dry_run(names, scale) -> int:
+    """List what a sweep would train, with its FLOPs and the time at the throughput of stored runs."""
+    from . import execute, study
+    from .execute import cost
+    from .experiments import registry
+
+    measured = cost.measured()
+    for name in names:
+        try:
+            todo = execute.missing(study.configs(name, scale))
+        except MissingRuns:  # its horizons are fitted on runs the sweep trains first
+            st = study.status(name, scale)
+            print(f"ladder {name} at scale {scale}: {st.runs} runs (widths {list(st.widths)}, {len(st.seeds)} seeds) "
+                  f"to T(P) fitted on ladder {registry.get(name).horizon_from!r}: their cost is known once it is trained")
+            continue
+        costs = [cost.estimate(c, measured) for c in todo]
+        print(f"ladder {name} at scale {scale}: {len(todo)} runs to train")
+        for cfg, c in zip(todo, costs):
+            t = _duration(c.seconds) if c.seconds is not None else "?"
+            print(f"  {run_key(cfg)}  {cfg.task} D={cfg.D} seed={cfg.seed} steps={cfg.steps} {cfg.schedule}  "
+                  f"{c.pflop:.3g} PFLOP  {t:>7}  ({c.source or 'no stored run of this task has a wall time'})")
+        if todo:
+            known = [c.seconds for c in costs if c.seconds is not None]
+            print(f"  total {sum(c.pflop for c in costs):.3g} PFLOP, {_duration(sum(known))} one after another"
+                  + (f" ({len(todo) - len(known)} runs without an estimate)" if len(known) < len(todo) else "")
+                  + "; throughput: wall times recorded in the run store, compilation and evaluation included")
+    return 0
+
+
+def cmd_sweep(args):
+    import contextlib
+
+    from . import execute, study
+
+    names = _chain(args.ladder)  # an unknown ladder: one line, before anything starts
+    if args.dry_run:
+        return _dry_run(names, args.scale)
+    if (args.workers, args.scheduler, args.slurm) == (None, None, None):
+        executor = execute.get_executor()
+    else:
+        from .execute.cluster import Cluster, DaskExecutor
+
+        executor = DaskExecutor(Cluster(args.workers, args.scheduler, tuple(args.slurm) if args.slurm is not None
+                                        else None))
+    with executor:  # a cluster is started or reached here, before anything is trained
+        for name in names:
+            cfgs = study.configs(name, args.scale)  # the horizon ladder, trained just before, is stored
+            todo = execute.missing(cfgs)
+            print(f"ladder {name} at scale {args.scale}: {len(cfgs) - len(todo)} of {len(cfgs)} runs stored, "
+                  f"training {len(todo)}", file=sys.stderr)
+            execute.ensure(cfgs, allow_train=True, progress=not args.quiet, executor=executor)
     return 0
 
 
@@ -280,11 +334,22 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_diagnose)
 
-    p = sub.add_parser("train", help="train the missing runs of a named ladder into the local cache")
+    p = sub.add_parser(
+        "sweep", aliases=["train"], help="train the missing runs of a named ladder into the local cache",
+        description="Train the missing runs of a named ladder (first the ladder its horizons are fitted on) into "
+                    "the local cache: in this process (SUPERCOLLAPSE_EXECUTOR, default local), or on a Dask "
+                    "cluster of local worker processes, a running scheduler, or SLURM jobs.")
     p.add_argument("ladder", help="a ladder of the book (see `supercollapse ladders`)")
     p.add_argument("--scale", choices=SCALES, default="cpu")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, metavar="N", help="N single-threaded worker processes on this machine")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, such as tcp://host:8786")
+    where.add_argument("--slurm", nargs="*", metavar="KEY=VALUE",
+                       help="SLURM jobs through dask-jobqueue: SLURMCluster options (queue=gpu cores=8 memory=32GB "
+                            "walltime=02:00:00 job_extra_directives=--gres=gpu:1) and jobs=N")
+    p.add_argument("--dry-run", action="store_true", help="list the runs to train with their estimated cost")
     p.add_argument("--quiet", action="store_true")
-    p.set_defaults(func=cmd_train)
+    p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("data", help="prepare a token dataset (chess games, pixel images) into the cache")
     p.add_argument("action", choices=("prepare",))
@@ -337,7 +402,7 @@ def main(argv=None) -> int:
     except (ValueError, KeyError) as e:  # bad input: parameters, config values, files, ladders (DiagnoseError too)
         _fail(e)
         return 2
-    except (notebooks.ChapterError, MissingRuns, DamagedRun) as e:
+    except (notebooks.ChapterError, MissingRuns, DamagedRun, RunsFailed) as e:
         _fail(e)
         return 1
     except OSError as e:  # a full disk, a folder without permission: name the path

@@ -1,8 +1,9 @@
 """Who trains what, where: stored runs are looked up; an executor trains the missing ones into the cache.
 
 `ensure` is the one entry point chapters and the command line use. The executor is chosen by the
-`SUPERCOLLAPSE_EXECUTOR` environment variable (default `local`: in this process, in order); a distributed
-executor implements the same `Executor.train`.
+`SUPERCOLLAPSE_EXECUTOR` environment variable: `local` (the default: in this process, in order) or `dask` (a Dask
+cluster, `execute.cluster`: the scheduler at Dask's `scheduler-address` setting when one is configured, else one
+single-threaded worker process per core of this machine).
 """
 from __future__ import annotations
 
@@ -13,10 +14,22 @@ from ..engine.config import RunConfig, run_key
 from ..store import runs
 from ..store.runs import MissingRuns, Run, RunStore
 
+EXECUTORS = ("local", "dask")
+
+
+class RunsFailed(RuntimeError):
+    """Runs of a sweep that did not finish (diverged, or their workers kept dying); the others were stored."""
+
 
 class Executor(Protocol):
+    """Trains runs; a context manager, so that a cluster is held open across several `train` calls."""
+
+    def __enter__(self) -> Executor: ...
+
+    def __exit__(self, *exc) -> None: ...
+
     def train(self, configs: list[RunConfig], store: RunStore, *, progress: bool) -> list[Run]:
-        """Train `configs` (none of them stored) and save each into `store` as it finishes."""
+        """Train `configs` and save each into `store` as it finishes; RunsFailed at the end if some did not."""
 
 
 def get_executor(name: str | None = None) -> Executor:
@@ -26,7 +39,18 @@ def get_executor(name: str | None = None) -> Executor:
         from .local import LocalExecutor
 
         return LocalExecutor()
-    raise ValueError(f"unknown executor {name!r} (SUPERCOLLAPSE_EXECUTOR); valid: local")
+    if name == "dask":
+        from .cluster import Cluster, DaskExecutor
+
+        return DaskExecutor(Cluster.configured())
+    raise ValueError(f"unknown executor {name!r} (SUPERCOLLAPSE_EXECUTOR); valid: {', '.join(EXECUTORS)}")
+
+
+def check_failures(failed: list[str], trained: int) -> None:
+    """RunsFailed naming each run that did not finish (`failed`: one 'key: why' each), if any."""
+    if failed:
+        raise RunsFailed(f"{len(failed)} of {len(failed) + trained} runs did not finish, the other {trained} are "
+                         f"stored: {'; '.join(failed)}")
 
 
 def missing(configs) -> list[RunConfig]:
