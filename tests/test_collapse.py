@@ -138,6 +138,12 @@ def test_offset_sensitivity_is_best_at_the_true_L0():
     table = collapse.offset_sensitivity(f, offsets)
     worst = table.groupby("label")["delta"].max()
     assert worst["L0"] < 1e-12 and all(worst.drop("L0") > 1e-3)
+    # σ is computed with the same offset: for L̂ = 0 it is the spread of L itself, not of L − L0.
+    zero = table[table["label"] == "0"]
+    loss = collapse.on_grid(f).loss
+    _, sigma = collapse.noise_floor(loss, collapse.on_grid(f).size, 0.0)
+    np.testing.assert_allclose(zero["sigma_mean"], np.nanmean(sigma, axis=0))
+    np.testing.assert_allclose(zero["ratio"], zero["delta"] / zero["sigma_mean"])
     with pytest.raises(ValueError, match="not below every run's final loss"):
         collapse.offset_sensitivity(f, [10.0])
 

@@ -133,3 +133,26 @@ def test_a_closed_pipe_is_not_a_traceback():
                        text=True)
     os.close(write)
     assert r.returncode == 141 and "Traceback" not in r.stderr and "BrokenPipe" not in r.stderr, r.stderr
+
+
+def test_site_parameters_scope_a_parameter_to_one_chapter_or_to_every_chapter_that_takes_it(tmp_path, monkeypatch):
+    (tmp_path / "theirs.pkl").write_bytes(b"")
+    monkeypatch.chdir(tmp_path)
+    chosen = notebooks.site_parameters("cpu", [("collapse:published_logs", "theirs.pkl"), ("family", "narrow")])
+    assert chosen["11_collapse"]["published_logs"] == str(tmp_path / "theirs.pkl")
+    assert all("published_logs" not in p for name, p in chosen.items() if name != "11_collapse")
+    takers = [ch.name for ch in notebooks.chapters() if "family" in ch.parameters]
+    assert takers and all(chosen[name]["family"] == "narrow" for name in takers)
+    assert all(p.get("scale") == "cpu" for name, p in chosen.items() if "scale" in notebooks.get_chapter(name).parameters)
+    with pytest.raises(notebooks.ParameterError, match="no chapter takes parameter 'nonsense'"):
+        notebooks.site_parameters("cpu", [("nonsense", "1")])
+    with pytest.raises(notebooks.ParameterError, match="unknown parameter 'nonsense' for chapter 11_collapse"):
+        notebooks.site_parameters("cpu", [("11_collapse:nonsense", "1")])
+
+
+def test_a_page_says_which_parameters_differ_from_its_defaults(tmp_path):
+    ch = notebooks.get_chapter("11_collapse")
+    assert notebooks.changed_text(ch, {"scale": "cpu", "published_logs": ""}) == ""
+    logs = tmp_path / "theirs.pkl"
+    text = notebooks.changed_text(ch, {"scale": "smoke", "published_logs": str(logs)})
+    assert "`scale = 'smoke'`" in text and "`published_logs = 'theirs.pkl'`" in text and str(tmp_path) not in text

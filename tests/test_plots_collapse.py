@@ -115,16 +115,17 @@ def test_frontier(decay):
 def test_offsets(decay, result):
     offsets = collapse.fig2_offsets(decay, result.L0)
     table = collapse.offset_sensitivity(decay, offsets)
-    for chart in (pc.offset_deltas(table, result), pc.offset_deltas(table), pc.offset_panels(decay, offsets)):
+    for chart in (pc.offset_deltas(table, result), pc.offset_deltas(table), pc.offset_panels(decay, offsets),
+                  pc.offset_ratios(table)):
         spec, rows = datasets(chart)
-        assert_compact(rows, max_points=len(result.x), by=("label", "D"))
+        assert_compact(rows, max_points=len(result.x), by=("label", "offset L̂", "D"))
     summary = pc.offset_summary(table)
-    assert list(summary["offset L̂"]) == list(offsets) and summary.shape == (4, 3)
+    assert list(summary["offset L̂"]) == list(offsets) and summary.shape == (4, 4)
     text = prose.offset_text(summary)
-    assert ("fitted L0 gives the smallest" in text) == (summary.iloc[:, -1].idxmin() == 0)
+    assert ("fitted L0 gives the smallest" in text) == (summary.iloc[:, 2].idxmin() == 0)  # Δ/σ̄, not raw Δ
     # A fit at its bound, L0 = 0: the offset "0" is the same normalization and is not a competitor.
     at_bound = summary.assign(value=[0.0, 0.0, -0.1, 0.1])
-    at_bound.iloc[1, -1] = at_bound.iloc[0, -1] / 2
+    at_bound.iloc[1, 2] = at_bound.iloc[0, 2] / 2
     assert "coincides with the fitted L0" in prose.offset_text(at_bound)
     assert "L̂ = 0 gives" not in prose.offset_text(at_bound)
 
@@ -142,6 +143,13 @@ def test_text_follows_the_numbers(result):
     low, high = (dataclasses.replace(result, window_mean_ratio=v) for v in (0.5, 2.0))
     assert "Decay lowers" in prose.schedule_text(low, high)
     assert "does not lower" in prose.schedule_text(high, low)
+    # Below σ̄ at constant LR is not what the paper calls supercollapse (its Fig. 3 claim is CIFAR-5M's).
+    assert "**supercollapse**" not in prose.schedule_text(high, low)
+    text = prose.verdict_text(low, "their ladder", constant_lr=True)
+    assert "CIFAR-5M" in text and "**supercollapse**" not in text
+    cmp = collapse.ScheduleComparison(low, high, 0.1, 0.1, late_decay=0.5, late_constant=1.0)
+    assert "by a factor 2" in prose.late_text(cmp)
+    assert "not the tighter" in prose.late_text(dataclasses.replace(cmp, late_decay=2.0))
     assert "No published logs" in prose.published_text(None, "the figure") and prose.published_ladder("") is None
 
 
@@ -199,3 +207,29 @@ def test_trend_text_names_the_order_and_the_check(result):
     assert "ordered by size" in prose.trend_text(ordered, result, worse, 1.25)
     assert "does not remove" in prose.trend_text(trend, result, worse, 1.25)
     assert "likely culprit" in prose.trend_text(trend, result, better, 1.25)
+
+
+def test_the_landing_page_numbers_and_verdicts_follow_the_measurements(decay):
+    import dataclasses
+
+    from supercollapse import study
+
+    constant = ladder(constant=True)
+    schedules = collapse.compare_schedules(decay, constant, n_boot=5)
+    offsets = collapse.offset_sensitivity(decay, collapse.fig2_offsets(decay, schedules.decay.L0))
+    h = scaling.fit_horizon(ladder(widths=(8, 12, 16, 24, 32, 48), seeds=(0, 1), constant=True), n_boot=5)
+    head = study.Headline("cpu", decay, constant, schedules, offsets, h, ("k",))
+    out = prose.headline(head)
+    assert out["ratio_decay"] == schedules.decay.window_mean_ratio and out["gamma"] == h.gamma
+    assert "D = 16, 24, 32, 48, 64" in out["headline_text"] and "x ∈ [0.8, 0.95]" in out["headline_text"]
+    assert out["best_offset"] == prose.best_offset(pc.offset_summary(offsets))
+    tight = dataclasses.replace(schedules, decay=dataclasses.replace(schedules.decay, window_mean_ratio=0.5),
+                                constant=dataclasses.replace(schedules.constant, window_mean_ratio=1.2),
+                                late_decay=0.4, late_constant=1.0)
+    verdicts = prose.reproduction(dataclasses.replace(head, schedules=tight))
+    assert verdicts["verdict_fig1c"] == verdicts["verdict_fig3"] == verdicts["verdict_late"] == "reproduced"
+    loose = dataclasses.replace(tight, decay=dataclasses.replace(tight.decay, window_mean_ratio=2.0),
+                                constant=dataclasses.replace(tight.constant, window_mean_ratio=0.5), late_decay=2.0)
+    verdicts = prose.reproduction(dataclasses.replace(head, schedules=loose))
+    assert all(verdicts[k].startswith("differs") for k in ("verdict_fig1c", "verdict_fig3", "verdict_late"))
+    assert "published_decay_logs" in prose.published_schedules_text(None)

@@ -72,13 +72,17 @@ def cmd_run(args):
         shutil.copyfile(out, output)
         out = output
     print(f"{'executed' if ran else 'cached'}: {ch.name} {params} -> {out}")
+    extra = [f"-p {ch.name}:{k} {v}" for k, v in (args.param or []) if k != "scale"]
+    if extra:  # a run is a notebook; the site renders what `build` is given
+        scale = f" --scale {params['scale']}" if "scale" in params else ""
+        print(f"to put it in the site: supercollapse build{scale} {' '.join(extra)}", file=sys.stderr)
     return 0
 
 
 def cmd_build(args):
     from .build.site import build
 
-    index = build(scale=args.scale, force=args.force, progress=not args.quiet)
+    index = build(scale=args.scale, params=args.param or [], force=args.force, progress=not args.quiet)
     print(index)
     return 0
 
@@ -306,6 +310,9 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="execute what is stale and render the static site")
     p.add_argument("--scale", choices=SCALES, default="cpu")
+    p.add_argument("-p", "--param", nargs=2, action="append", metavar=("[CHAPTER:]NAME", "VALUE"),
+                   help="a parameter for the pages of the site: CHAPTER:NAME for one chapter "
+                        "(collapse:published_logs FILE), NAME for every chapter that takes it (family narrow)")
     p.add_argument("--force", action="store_true", help="re-execute every chapter")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_build)

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from . import execute, paths, sources
-from .analysis import frames
+from .analysis import collapse, frames
 from .analysis.horizon import Horizon, fit_horizon
 from .engine.config import RunConfig, run_key
 from .engine.tasks import param_count, pflop
 from .experiments import registry
+from .experiments.mlp import ladder_names
 from .scales import check_scale
 from .store import runs as store
 
@@ -115,3 +116,30 @@ def status(name: str, scale: str) -> Status:
     n = sum(any(s.has(run_key(c)) for s in store.stores()) for c in cfgs)
     return Status(name, scale, tuple(sorted({c.D for c in cfgs})), tuple(sorted({c.seed for c in cfgs})),
                   len(cfgs), n, None)
+
+
+@dataclass(frozen=True, eq=False)
+class Headline:
+    """The book's own answer to [Q] at a scale: a family's decay ladder against its constant-LR twin (Figs. 1a–c,
+    3), their offsets (Fig. 2) and the horizon they train to (Fig. 10)."""
+
+    scale: str
+    decay: pd.DataFrame  # long frames
+    constant: pd.DataFrame
+    schedules: collapse.ScheduleComparison
+    offsets: pd.DataFrame  # `collapse.offset_sensitivity` of the decay ladder at `collapse.fig2_offsets`
+    horizon: Horizon
+    keys: tuple[str, ...]  # every run shown
+
+
+def headline(scale: str, family: str = "wide", *, allow_train: bool = False, progress: bool = True) -> Headline:
+    """The headline measurements of chapters 10–13 on one ladder family, from its stored runs."""
+    names = ladder_names(family)
+    runs = {name: ensure(name, scale, allow_train=allow_train, progress=progress)
+            for name in (names.horizon, names.collapse, names.constant)}
+    decay = frame(names.collapse, scale, runs[names.collapse])
+    constant = frame(names.constant, scale, runs[names.constant])
+    schedules = collapse.compare_schedules(decay, constant)
+    offsets = collapse.offset_sensitivity(decay, collapse.fig2_offsets(decay, schedules.decay.L0))
+    keys = tuple(sorted({r.key for stored in runs.values() for r in stored}))
+    return Headline(scale, decay, constant, schedules, offsets, horizon(names.horizon, scale), keys)

@@ -179,6 +179,13 @@ def noise_floor(loss: np.ndarray, size: np.ndarray, L0: float) -> tuple[np.ndarr
     return sizes, sigma
 
 
+def _mean_over_sizes(sigma: np.ndarray) -> np.ndarray:
+    """σ̄(x): the mean of σ(x, p) over the sizes that have one (a size with a single seed has none)."""
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a grid point where no size has a σ is NaN, not an error
+        return np.nanmean(sigma, axis=0)
+
+
 def window_mean(x, values, window=WINDOW) -> float:
     """Mean of values over the grid points with window[0] <= x <= window[1]."""
     x, values = np.asarray(x, dtype=float), np.asarray(values, dtype=float)
@@ -260,7 +267,7 @@ def analyze(frame: pd.DataFrame, L0: float | str = "auto", *, x=X_GRID, window=W
     sizes, sigma = noise_floor(grid.loss, grid.size, L0)
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # sizes with one seed are all-NaN rows
-        sigma_mean = np.nanmean(sigma, axis=0)
+        sigma_mean = _mean_over_sizes(sigma)
         sigma_min, sigma_max = np.nanmin(sigma, axis=0), np.nanmax(sigma, axis=0)
         ratio = delta / sigma_mean
     return Collapse(
@@ -279,13 +286,23 @@ def fig2_offsets(frame: pd.DataFrame, L0: float) -> dict[str, float]:
 
 
 def offset_sensitivity(frame: pd.DataFrame, offsets, x=X_GRID) -> pd.DataFrame:
-    """Δ(x) with L0 replaced by each offset L̂ (a dict label -> value, or a list): columns offset, label, x, delta."""
+    """Δ(x), σ̄(x) and Δ/σ̄ with L0 replaced by each offset L̂ (a dict label -> value, or a list): columns label,
+    offset, x, delta, sigma_mean, ratio.
+
+    Δ alone does not compare offsets: as L̂ falls, L − L̂ gains a part every run shares, ℓ moves toward 1 and Δ
+    shrinks with it. σ computed with the same L̂ shrinks alike, so Δ/σ̄ is the comparable quantity (SPEC §8).
+    """
     frame = frames.validate(frame, min_sizes=2)
     items = offsets.items() if isinstance(offsets, dict) else ((f"{v:g}", v) for v in offsets)
     grid = on_grid(frame, x)
-    parts = [pd.DataFrame({"label": label, "offset": float(v), "x": grid.x,
-                           "delta": collapse_deviation(normalize(grid.loss, grid.L_final, float(v)))})
-             for label, v in items]
+    parts = []
+    for label, v in items:
+        delta = collapse_deviation(normalize(grid.loss, grid.L_final, float(v)))
+        sigma_mean = _mean_over_sizes(noise_floor(grid.loss, grid.size, float(v))[1])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = delta / sigma_mean
+        parts.append(pd.DataFrame({"label": label, "offset": float(v), "x": grid.x, "delta": delta,
+                                   "sigma_mean": sigma_mean, "ratio": ratio}))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -330,9 +347,8 @@ def ratio_bootstrap(result: Collapse, n_boot: int = 200, seed: int = 0) -> Boots
         loss, size = g.loss[idx], g.size[idx]
         ell = normalize(loss, g.L_final[idx], result.L0)
         _, sigma = noise_floor(loss, size, result.L0)
-        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            ratio = collapse_deviation(ell) / np.nanmean(sigma, axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = collapse_deviation(ell) / _mean_over_sizes(sigma)
         value = window_mean(g.x, ratio, result.window)
         if math.isfinite(value):
             out.append(value)

@@ -157,6 +157,25 @@ def get_chapter(name: str) -> Chapter:
     raise ParameterError(f"unknown chapter {name!r}; valid: {', '.join(c.name for c in found)}")
 
 
+def site_parameters(scale: str, pairs=()) -> dict[str, dict]:
+    """Validated parameters of every chapter for a site build: `scale` wherever a chapter takes it, then each
+    (NAME, VALUE) of `pairs`. NAME is `CHAPTER:PARAM` for one chapter (`collapse:published_logs`), or `PARAM` for
+    every chapter that takes it. Raises ParameterError, before anything runs, on a name no chapter takes."""
+    found = chapters()
+    raw = {ch.name: ({"scale": scale} if "scale" in ch.parameters else {}) for ch in found}
+    for name, value in pairs:
+        where, _, param = name.rpartition(":")
+        if where:
+            raw[get_chapter(where).name][param] = value
+            continue
+        takers = [ch.name for ch in found if param in ch.parameters]
+        if not takers:
+            raise ParameterError(f"no chapter takes parameter {param!r}; see `supercollapse list`")
+        for taker in takers:
+            raw[taker][param] = value
+    return {ch.name: ch.validate(raw[ch.name]) for ch in found}
+
+
 def parse_parameters(path: Path) -> dict[str, Parameter]:
     """The `parameters` cell's assignments: `name = literal  # help`; `a | b | c: ...` in help lists choices."""
     cells = [src for tags, src in _code_cells(path) if "parameters" in tags]
@@ -233,20 +252,34 @@ def execute(chapter: Chapter, params: dict, *, force: bool = False, progress: bo
                 os.environ.pop("SUPERCOLLAPSE_PROGRESS", None)
             else:
                 os.environ["SUPERCOLLAPSE_PROGRESS"] = env_before
-        _tidy(dst)
+        _tidy(dst, changed_text(chapter, params))
         os.replace(dst, out)
     return out, True
 
 
-def _tidy(path: Path) -> None:
-    """Fold papermill's injected-parameters cell, and drop progress bars (they went to the terminal)."""
+def changed_text(chapter: Chapter, params: dict) -> str:
+    """The line a page shows when it was executed with parameters other than its defaults; '' when none."""
+    declared = chapter.parameters
+    changed = {k: v for k, v in params.items() if k in declared and v != declared[k].default}
+    if not changed:
+        return ""
+    shown = ", ".join(f"`{k} = {Path(v).name if declared[k].is_path and v else v!r}`" for k, v in changed.items())
+    return f"**Executed with parameters other than the chapter's defaults:** {shown}."
+
+
+def _tidy(path: Path, note: str = "") -> None:
+    """Fold papermill's injected-parameters cell and put `note` (changed parameters) after it, as text; drop
+    progress bars (they went to the terminal)."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
+    for i, cell in enumerate(list(nb.cells)):
         tags = cell.metadata.get("tags", [])
-        if "injected-parameters" in tags and "hide-input" not in tags:
-            cell.metadata["tags"] = tags + ["hide-input"]
+        if "injected-parameters" in tags:
+            if "hide-input" not in tags:
+                cell.metadata["tags"] = tags + ["hide-input"]
+            if note:
+                nb.cells.insert(i + 1, nbformat.v4.new_markdown_cell(note))
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs
                             if not (o.output_type == "stream" and o.name == "stderr" and _BAR.search(o.text))]

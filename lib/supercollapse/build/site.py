@@ -22,11 +22,13 @@ def _sync(src: Path, dst: Path) -> None:
     shutil.copy2(src, dst)
 
 
-def execute_all(scale: str, *, force: bool = False, progress: bool = True) -> dict[str, Path]:
-    """Execute every chapter at `scale` unless its cached result is current; chapter name -> notebook."""
+def execute_all(scale: str, *, params=(), force: bool = False, progress: bool = True) -> dict[str, Path]:
+    """Execute every chapter at `scale`, with `params` ((NAME, VALUE) pairs, see `notebooks.site_parameters`),
+    unless its cached result is current; chapter name -> notebook."""
     out = {}
+    chosen = notebooks.site_parameters(scale, params)  # every name and value checked before anything runs
     for ch in notebooks.chapters():
-        params = ch.validate({"scale": scale}) if "scale" in ch.parameters else {}
+        params = chosen[ch.name]
         path, ran = notebooks.execute(ch, params, force=force, progress=progress)
         print(f"{'executed' if ran else 'cached  '} {ch.name} {params}", file=sys.stderr)
         out[ch.name] = path
@@ -77,6 +79,7 @@ def _drop_duplicate_inline_scripts(page: Path) -> None:
     page.write_text("".join(out))
 
 
-def build(scale: str = "cpu", *, force: bool = False, progress: bool = True, stage_dir: Path = STAGE) -> Path:
-    """Execute what is stale, stage, render; returns the site's index.html."""
-    return render(stage(execute_all(scale, force=force, progress=progress), stage_dir))
+def build(scale: str = "cpu", *, params=(), force: bool = False, progress: bool = True,
+          stage_dir: Path = STAGE) -> Path:
+    """Execute what is stale (with `params`, see `execute_all`), stage, render; returns the site's index.html."""
+    return render(stage(execute_all(scale, params=params, force=force, progress=progress), stage_dir))

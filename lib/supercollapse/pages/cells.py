@@ -1,8 +1,10 @@
-"""Small helpers every chapter uses: the visible scale line and `glue` for numbers in prose."""
+"""Small helpers every chapter uses: the visible scale line, `glue` for numbers in prose, tables."""
 from __future__ import annotations
 
 import hashlib
 import os
+
+import pandas as pd
 
 from IPython.display import Markdown, display
 from myst_nb import glue as _glue
@@ -29,6 +31,29 @@ def glue(name: str, value, display: bool = False) -> None:
     _glue(name, value, display=display)
 
 
+def glue_all(values: dict) -> None:
+    """`glue` every entry: strings as Markdown (for `{glue:md}`), numbers as they are (for `{glue:text}`)."""
+    for name, value in values.items():
+        glue(name, Markdown(value) if isinstance(value, str) else value)
+
+
 def progress() -> bool:
     """Whether chapters show progress bars (the CLI streams them to the terminal and strips them from pages)."""
     return os.environ.get("SUPERCOLLAPSE_PROGRESS", "1") == "1"
+
+
+def _cell(value, digits: int):
+    if isinstance(value, float):  # numpy floats too
+        return f"{value:.0f}" if value.is_integer() and abs(value) < 1e7 else f"{value:.{digits}g}"
+    return value
+
+
+def table(df: pd.DataFrame, columns: dict | None = None, digits: int = 4):
+    """`df` as a page shows it: no index column (a named index becomes a column), column levels joined as
+    "gain (narrow)", `columns` renamed, numbers to `digits` significant digits."""
+    out = df.reset_index() if any(n is not None for n in df.index.names) else df.reset_index(drop=True)
+    if isinstance(out.columns, pd.MultiIndex):
+        parts = [[str(v) for v in c if v != ""] for c in out.columns]
+        out.columns = [p[-1] + (f" ({', '.join(p[:-1])})" if len(p) > 1 else "") for p in parts]
+    out = out.rename(columns=columns or {})
+    return out.style.hide(axis="index").format(lambda v: _cell(v, digits)).set_table_attributes('class="sc-table"')

@@ -9,20 +9,33 @@ import pandas as pd
 
 from .. import paths
 from ..analysis import collapse, diagnose, frames
+from .charts.collapse import offset_summary
 
 
 def _r(v, fmt=".3g") -> str:
     return "undefined" if v is None or not math.isfinite(v) else format(v, fmt)
 
 
-def verdict_text(result: collapse.Collapse, ladder: str = "this ladder") -> str:
-    """One paragraph: the window mean of Δ/σ̄, the verdict of `diagnose.verdict`, and what it means here."""
+# [Q]'s constant-LR claim (Fig. 3: collapse with Δ ≈ σ̄) is made on CIFAR-5M; supercollapse is what decay adds.
+CONSTANT_LR_NOTE = ("The paper's constant-LR statement, Δ ≈ σ̄ (its Fig. 3), is made on CIFAR-5M, and it calls "
+                    "supercollapse what learning-rate decay adds; so at constant LR the question is the comparison "
+                    "with the decayed ladder late in training, not this number alone.")
+
+
+def verdict_text(result: collapse.Collapse, ladder: str = "this ladder", *, constant_lr: bool = False) -> str:
+    """One paragraph: the window mean of Δ/σ̄, the verdict of `diagnose.verdict`, and what it means here.
+
+    `constant_lr`: the ladder trains at a constant learning rate, where Δ < σ̄ is not what [Q] call supercollapse.
+    """
     r = result.window_mean_ratio
     w = f"x ∈ [{result.window[0]:g}, {result.window[1]:g}]"
     if not math.isfinite(r):
         return (f"The noise floor σ̄ is undefined on {w} for {ladder} (a width with a single "
                 "seed, or identical seeds), so no verdict can be given.")
     v = diagnose.verdict(r)
+    if constant_lr and v == "supercollapse":
+        return (f"On {w}, Δ/σ̄ averages {_r(r)} < 1: at constant learning rate the sizes of {ladder} agree better "
+                f"than seed-mates do. {CONSTANT_LR_NOTE}")
     body = {
         "supercollapse": (f"the sizes of {ladder} differ less than seed-mates do: Δ/σ̄ averages {_r(r)} < 1 on {w}, "
                           "which is what the paper calls supercollapse."),
@@ -80,12 +93,26 @@ def schedule_text(decay: collapse.Collapse, constant: collapse.Collapse) -> str:
     else:
         how = (f"Here decay does not lower Δ/σ̄: {_r(rd)} with decay against {_r(rc)} at constant LR, "
                "unlike the paper, where only the decayed ladder supercollapses.")
+    vc = "below the noise floor" if vc == "supercollapse" else vc  # the paper's word belongs to decay
     return how + f" Verdicts: **{vd}** with decay, **{vc}** at constant LR."
 
 
+def late_text(comparison: collapse.ScheduleComparison) -> str:
+    """Decay against constant LR on `collapse.LATE_WINDOW`, where decay has acted and [Q] Figs. 1c and 3 compare."""
+    d, c = comparison.late_decay, comparison.late_constant
+    w = f"x ∈ [{collapse.LATE_WINDOW[0]:g}, {collapse.LATE_WINDOW[1]:g}]"
+    if not (math.isfinite(d) and math.isfinite(c)):
+        return f"On {w} one of the two ratios is undefined, so the schedules cannot be compared there."
+    head = f"On {w}, Δ/σ̄ = {_r(d)} with decay and {_r(c)} at constant learning rate (each ladder with its own L0)"
+    if comparison.decay_tighter_late:
+        return head + f": decay is the tighter there, by a factor {_r(c / d)}."
+    return head + ": decay is not the tighter there either."
+
+
 def offset_text(summary: pd.DataFrame) -> str:
-    """Which offset gives the smallest mean Δ over the window, and whether it is the fitted L0 ([Q] Fig. 2)."""
-    col = summary.columns[-1]
+    """Which offset gives the smallest window mean of Δ/σ̄ (σ at the same offset), and whether it is the fitted L0
+    ([Q] Fig. 2); `summary` is `charts.collapse.offset_summary`."""
+    col = next(c for c in summary.columns if c.startswith("mean Δ/σ̄"))
     L0 = summary.loc[summary["offset L̂"] == "L0"].iloc[0]
     at_L0 = float(L0[col])
     # Offsets equal to the fitted L0 (L̂ = 0 when the fit sits at its bound) are the same normalization.
@@ -94,11 +121,11 @@ def offset_text(summary: pd.DataFrame) -> str:
     if not len(others):
         how = "Every offset equals the fitted L0 here, so there is nothing to compare."
     elif at_L0 <= others[col].min():
-        how = (f"The fitted L0 gives the smallest mean Δ ({_r(at_L0)}); every other offset collapses worse, "
-               "as in the paper's Fig. 2.")
+        how = (f"The fitted L0 gives the smallest mean Δ/σ̄ ({_r(at_L0)}); every other offset collapses worse against "
+               "its own noise floor, as in the paper's Fig. 2.")
     else:
         best = others.loc[others[col].idxmin()]
-        how = (f"Here L̂ = {best['offset L̂']} gives a smaller mean Δ ({_r(float(best[col]))}) than the fitted L0 "
+        how = (f"Here L̂ = {best['offset L̂']} gives a smaller mean Δ/σ̄ ({_r(float(best[col]))}) than the fitted L0 "
                f"({_r(at_L0)}), unlike the paper's Fig. 2: here the fitted L0 is not the offset that collapses best.")
     if same:
         how += f" (L̂ = {', '.join(same)} coincides with the fitted L0 here.)"
@@ -132,6 +159,15 @@ def published_text(frame: pd.DataFrame | None, what: str, *findings: str) -> str
     return " ".join([text, *findings])
 
 
+def published_schedules_text(comparison: collapse.ScheduleComparison | None) -> str:
+    """Decay against constant LR on the authors' runs, on both windows; or which parameter would give it."""
+    if comparison is None:
+        return ("To compare the schedules on the authors' runs as well, give both `published_logs` (constant LR) and "
+                "`published_decay_logs` (the same ladder with decay).")
+    return ("On the authors' runs: " + schedule_text(comparison.decay, comparison.constant) + " "
+            + late_text(comparison))
+
+
 def trend_text(trend: pd.DataFrame, result: collapse.Collapse, check: collapse.Collapse, gamma_factor: float) -> str:
     """Why Δ sits where it does: is the spread ordered by size, and does another data exponent collapse better?"""
     off = trend["offset"].to_numpy()
@@ -160,3 +196,49 @@ def estimate_text(value: float, se: float, digits: int = 3) -> str:
     if math.isfinite(se):
         return f"{value:.{digits}f} ± {se:.{digits}f}"
     return f"{value:.{digits}f} (one seed per size: no bootstrap error)"
+
+
+def best_offset(summary: pd.DataFrame) -> str:
+    """The label of the offset with the smallest window mean of Δ/σ̄ in `charts.collapse.offset_summary`."""
+    col = next(c for c in summary.columns if c.startswith("mean Δ/σ̄"))
+    return str(summary.loc[summary[col].idxmin(), "offset L̂"])
+
+
+def reproduction(head) -> dict[str, str]:
+    """Per figure of [Q] that the headline measures (`study.Headline`): "reproduced", or "differs" and why."""
+    s = head.schedules
+    d, c = s.decay.window_mean_ratio, s.constant.window_mean_ratio
+    best = best_offset(offset_summary(head.offsets))
+    const = {"collapse": "reproduced", "supercollapse": "differs: below σ̄ even without decay",
+             "no collapse": "differs: no collapse"}
+    return {
+        "verdict_fig1a": ("differs: L0 sits at its bound 0" if s.decay.L0 <= 0 else
+                          "reproduced: the law fits with L0 > 0"),
+        "verdict_fig1c": "reproduced" if d < 1 else f"differs: Δ/σ̄ = {_r(d)} > 1, no supercollapse",
+        "verdict_fig2": "reproduced" if best == "L0" else f"differs: L̂ = {best} collapses best",
+        "verdict_fig3": const[diagnose.verdict(c)] if math.isfinite(c) else "undefined",
+        "verdict_late": ("reproduced" if s.decay_tighter_late else
+                         "differs: decay is not the tighter late in training"),
+    }
+
+
+def headline(head) -> dict:
+    """What the landing page glues from `study.Headline`: the numbers, the verdicts and one summary paragraph."""
+    s, h = head.schedules, head.horizon
+    widths = sorted(head.decay["D"].unique())
+    seeds = head.decay.groupby("D")["seed"].nunique().min()
+    d, c = s.decay.window_mean_ratio, s.constant.window_mean_ratio
+    said = {"supercollapse": "the widths agree better than seed-mates do: supercollapse, as in the paper",
+            "collapse": "the widths agree to about the seed noise but not below it: collapse without supercollapse, "
+                        "unlike the paper",
+            "no collapse": "the widths' normalized curves do not collapse, unlike the paper"}
+    text = (f"On the book's own MLP ladder at the `{head.scale}` scale (widths D = {', '.join(map(str, widths))}, "
+            f"{seeds} seeds each, every width trained to its compute-optimal horizon), with linear decay "
+            f"Δ/σ̄ averages {_r(d)} ± {_r(s.decay_se, '.2g')} over x ∈ [{s.decay.window[0]:g}, "
+            f"{s.decay.window[1]:g}], so {said[diagnose.verdict(d)] if math.isfinite(d) else 'no verdict'}. "
+            f"At constant learning rate it is {_r(c)} ± {_r(s.constant_se, '.2g')}. " + late_text(s))
+    return {"headline_text": text, "gamma": h.gamma, "gamma_se": h.gamma_se, "L0": s.decay.L0,
+            "b": s.decay.fit.b if s.decay.fit else float("nan"), "ratio_decay": d, "ratio_decay_se": s.decay_se,
+            "ratio_const": c, "ratio_const_se": s.constant_se, "late_decay": s.late_decay,
+            "late_const": s.late_constant, "best_offset": best_offset(offset_summary(head.offsets)),
+            **reproduction(head)}

@@ -17,47 +17,11 @@ import pandas as pd
 
 from ...analysis import collapse, frames
 from ...engine.tasks import param_count
-from . import DIGITS, HEIGHT, WIDTH
+from . import DIGITS, HEIGHT, LOG, LOG_X, LOG_Y, MAX_POINTS, PANEL, WIDTH, compact, round_sig, thin, zoom
 
-MAX_POINTS = 100  # evaluations kept per run in an embedded chart (plenty for a line on a log axis)
-LOG = alt.Scale(type="log", nice=False)  # tight to the data: a loss between 0.4 and 0.5 fills the panel
-LOG_AXIS = alt.Axis(labelOverlap="greedy", labelSeparation=6, format="~g", tickCount=5)  # log ticks 1…9 would collide
-C_AXIS = alt.Axis(labelOverlap="greedy", labelSeparation=6, format="~e", tickCount=5)  # PFLOP: 1e-9, not 0.000000001
 LINEAR = alt.Scale(zero=False)
 SIZES = "viridis"  # widths from dark (small) to light (large)
-PANEL = (WIDTH * 2 // 3, HEIGHT * 2 // 3)  # a panel in a row of two to four
 WINDOW_FILL = "#e8e8e8"
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Embedded data: thinned and rounded
-
-
-def round_sig(values, digits: int = DIGITS) -> np.ndarray:
-    """Floats rounded to `digits` significant digits (their JSON is then short); NaN and inf kept."""
-    v = np.asarray(values, dtype=float)
-    return np.array([float(f"{u:.{digits}g}") if math.isfinite(u) else u for u in v.ravel()]).reshape(v.shape)
-
-
-def compact(df: pd.DataFrame, digits: int = DIGITS) -> pd.DataFrame:
-    """Every float column rounded to `digits` significant digits; rows with a non-finite float dropped."""
-    out = df.copy()
-    floats = [c for c in out.columns if out[c].dtype.kind == "f"]
-    for c in floats:
-        out[c] = round_sig(out[c].to_numpy(), digits)
-    if floats:
-        out = out[np.isfinite(out[floats].to_numpy()).all(axis=1)]
-    return out.reset_index(drop=True)
-
-
-def thin(df: pd.DataFrame, max_points: int = MAX_POINTS, by: str = "run", order: str = "compute") -> pd.DataFrame:
-    """At most `max_points` rows per `by` group, evenly spaced in evaluation index, first and last kept."""
-    parts = []
-    for _, g in df.sort_values([by, order], kind="stable").groupby(by, sort=False):
-        n = len(g)
-        idx = np.unique(np.round(np.linspace(0, n - 1, min(n, max_points))).astype(int))
-        parts.append(g.iloc[idx])
-    return pd.concat(parts, ignore_index=True) if parts else df.iloc[:0]
 
 
 def width_of(frame: pd.DataFrame | None) -> dict:
@@ -121,8 +85,8 @@ def loss_vs_compute(frame: pd.DataFrame, fit: collapse.PowerLaw | None = None, *
     runs = _runs(frame, ["compute", "loss"])
     runs = runs[runs["compute"] > 0]
     color = _color(runs)
-    x = alt.X("compute:Q", scale=LOG, axis=C_AXIS, title="compute C (PFLOP)")
-    y = alt.Y("loss:Q", scale=LOG, axis=LOG_AXIS, title="test loss L")
+    x = alt.X("compute:Q", scale=LOG, axis=LOG_X, title="compute C (PFLOP)")
+    y = alt.Y("loss:Q", scale=LOG, axis=LOG_Y, title="test loss L")
     layers = [alt.Chart(runs).mark_line(strokeWidth=1.1, opacity=0.7).encode(
         x=x, y=y, color=color, detail="run:N",
         tooltip=_size_tips(runs) + [_tip("compute", "C (PFLOP)"), _tip("loss", "L")])]
@@ -142,7 +106,7 @@ def loss_vs_compute(frame: pd.DataFrame, fit: collapse.PowerLaw | None = None, *
             rule = compact(pd.DataFrame({"loss": [fit.L0], "a": [fit.a], "b": [fit.b], "curve": ["L0"]}))
             layers.append(alt.Chart(rule).mark_rule(color="gray", strokeDash=[2, 3]).encode(
                 y="loss:Q", tooltip=["curve", _tip("loss", "L0"), _tip("a"), _tip("b")]))
-    return alt.layer(*layers).properties(title=title, width=WIDTH, height=HEIGHT).interactive()
+    return zoom(alt.layer(*layers).properties(title=title, width=WIDTH, height=HEIGHT))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -178,9 +142,9 @@ def normalized_curves(result: collapse.Collapse, frame: pd.DataFrame | None = No
     band = alt.Chart(df).mark_area(opacity=0.22).encode(x=x, y=alt.Y("lo:Q", scale=y_scale), y2="hi:Q", color=color,
                                                          tooltip=tips)
     line = alt.Chart(df).mark_line(strokeWidth=1.5).encode(
-        x=x, y=alt.Y("mean:Q", scale=y_scale, axis=LOG_AXIS if log_y else alt.Axis(),
+        x=x, y=alt.Y("mean:Q", scale=y_scale, axis=LOG_Y if log_y else alt.Axis(),
                      title=f"ℓ(x), L0 = {result.L0:.4g}"), color=color, tooltip=tips)
-    return (band + line).properties(title=title, width=WIDTH, height=HEIGHT).interactive()
+    return zoom((band + line).properties(title=title, width=WIDTH, height=HEIGHT))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -201,31 +165,34 @@ def delta_vs_sigma(result: collapse.Collapse, frame: pd.DataFrame | None = None,
     curves = compact(curves[curves["value"] > 0])  # Δ(1) = 0 by construction: off a log axis
     x = alt.X("x:Q", title="normalized compute x", scale=alt.Scale(domain=[0, 1]))
     per_width = alt.Chart(sig).mark_line(strokeWidth=1.1, opacity=0.75).encode(
-        x=x, y=alt.Y("sigma:Q", scale=LOG, axis=LOG_AXIS, title="Δ(x) and σ(x, p)"), color=_color(sig),
+        x=x, y=alt.Y("sigma:Q", scale=LOG, axis=LOG_Y, title="Δ(x) and σ(x, p)"), color=_color(sig),
         tooltip=_size_tips(sig) + [_tip("x"), _tip("sigma", "σ(x, p)")])
     main = alt.Chart(curves).mark_line(color="black", strokeWidth=2.2).encode(
-        x=x, y=alt.Y("value:Q", scale=LOG, axis=LOG_AXIS),
+        x=x, y=alt.Y("value:Q", scale=LOG, axis=LOG_Y),
         strokeDash=alt.StrokeDash("curve:N", title=None, scale=alt.Scale(
             domain=["Δ (all runs)", "σ̄ (mean over widths)"], range=[[1, 0], [6, 3]])),
         tooltip=["curve", _tip("x"), _tip("value"), _tip("ratio", "Δ / σ̄")])
-    return (_window(result.window) + per_width + main).properties(
-        title=title, width=width, height=height).interactive()
+    return zoom((_window(result.window) + per_width + main).properties(title=title, width=width, height=height))
+
+
+def _ratios(df: pd.DataFrame, series: str, order: list, window, title: str, legend: str | None) -> alt.LayerChart:
+    """Δ/σ̄ (column `ratio`) against x, one line per value of `series`, the line Δ = σ̄ and the window shaded."""
+    df = compact(df[df["ratio"] > 0])
+    x = alt.X("x:Q", title="normalized compute x", scale=alt.Scale(domain=[0, 1]))
+    lines = alt.Chart(df).mark_line(strokeWidth=1.8).encode(
+        x=x, y=alt.Y("ratio:Q", scale=LOG, axis=LOG_Y, title="Δ(x) / σ̄(x)"),
+        color=alt.Color(f"{series}:N", sort=order, title=legend),
+        tooltip=[series, _tip("x"), _tip("ratio", "Δ / σ̄")])
+    one = alt.Chart(pd.DataFrame({"ratio": [1.0], "line": ["Δ = σ̄"]})).mark_rule(
+        color="gray", strokeDash=[4, 3]).encode(y="ratio:Q", tooltip=["line"])
+    return zoom((_window(window) + lines + one).properties(title=title, width=WIDTH, height=HEIGHT))
 
 
 def ratio_comparison(results: Mapping[str, collapse.Collapse], *, title: str = "") -> alt.LayerChart:
     """Δ/σ̄ against x for several ladders (e.g. decay and constant LR), the line Δ = σ̄ and the window shaded."""
     df = pd.concat([pd.DataFrame({"ladder": k, "x": r.x, "ratio": r.ratio}) for k, r in results.items()],
                    ignore_index=True)
-    df = compact(df[df["ratio"] > 0])
-    window = next(iter(results.values())).window
-    x = alt.X("x:Q", title="normalized compute x", scale=alt.Scale(domain=[0, 1]))
-    lines = alt.Chart(df).mark_line(strokeWidth=1.8).encode(
-        x=x, y=alt.Y("ratio:Q", scale=LOG, axis=LOG_AXIS, title="Δ(x) / σ̄(x)"),
-        color=alt.Color("ladder:N", sort=list(results), title=None),
-        tooltip=["ladder", _tip("x"), _tip("ratio", "Δ / σ̄")])
-    one = alt.Chart(pd.DataFrame({"ratio": [1.0], "line": ["Δ = σ̄"]})).mark_rule(
-        color="gray", strokeDash=[4, 3]).encode(y="ratio:Q", tooltip=["line"])
-    return (_window(window) + lines + one).properties(title=title, width=WIDTH, height=HEIGHT).interactive()
+    return _ratios(df, "ladder", list(results), next(iter(results.values())).window, title, None)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -250,26 +217,26 @@ def frontier(frame: pd.DataFrame, horizon, *, title: str = "", max_grid: int = 9
                      scale=alt.Scale(domain=["kept", "dropped (edge width)"], range=["black", "#999999"]))
     tips = _size_tips(front) + ["frontier", _tip("compute", "C (PFLOP)"), _tip("loss", "frontier L")]
     curves = alt.Chart(mean).mark_line(strokeWidth=1.4).encode(
-        x=alt.X("compute:Q", scale=LOG, axis=C_AXIS, title="compute C (PFLOP)"),
-        y=alt.Y("loss:Q", scale=LOG, axis=LOG_AXIS, title="seed-mean test loss"),
+        x=alt.X("compute:Q", scale=LOG, axis=LOG_X, title="compute C (PFLOP)"),
+        y=alt.Y("loss:Q", scale=LOG, axis=LOG_Y, title="seed-mean test loss"),
         color=_color(mean), detail="run:N",
         tooltip=_size_tips(mean) + [_tip("compute", "C (PFLOP)"), _tip("loss", "mean L"), _tip("std", "std over seeds"),
                                     "n_seeds"])
     points = alt.Chart(front).mark_point(size=18, filled=True).encode(
         x="compute:Q", y="loss:Q", shape=shape, color=fill, tooltip=tips)
-    left = (curves + points).resolve_scale(color="independent").properties(
-        title="Pareto frontier", width=PANEL[0] * 5 // 4, height=PANEL[1] * 5 // 4).interactive(name="zoom_front")
+    left = zoom((curves + points).resolve_scale(color="independent").properties(
+        title="Pareto frontier", width=PANEL[0], height=PANEL[1]))
     P = np.geomspace(front["P"].min() / 1.3, front["P"].max() * 1.3, 40)
     fit = compact(pd.DataFrame({"P": P, "compute": horizon.compute(P), "T": horizon.horizon(P),
                                 "curve": "fit C* = (P/scale)^exponent"}))
     scatter = alt.Chart(front).mark_point(size=30, filled=True).encode(
-        x=alt.X("P:Q", scale=LOG, axis=LOG_AXIS, title="parameters P"),
-        y=alt.Y("compute:Q", scale=LOG, axis=C_AXIS, title="compute-optimal C* (PFLOP)"),
+        x=alt.X("P:Q", scale=LOG, axis=LOG_X, title="parameters P"),
+        y=alt.Y("compute:Q", scale=LOG, axis=LOG_Y, title="compute-optimal C* (PFLOP)"),
         shape=shape, color=fill, tooltip=tips)
     line = alt.Chart(fit).mark_line(color="black", strokeDash=[6, 4]).encode(
         x="P:Q", y="compute:Q", tooltip=["curve", _tip("P"), _tip("compute", "C* (PFLOP)"), _tip("T", "T(P) tokens")])
-    right = (scatter + line).properties(title=f"C*(P), gamma = {horizon.gamma:.3g}", width=PANEL[0] * 5 // 4,
-                                        height=PANEL[1] * 5 // 4).interactive(name="zoom_fit")
+    right = zoom((scatter + line).properties(title=f"C*(P), gamma = {horizon.gamma:.3g}", width=PANEL[0],
+                                             height=PANEL[1]))
     return alt.hconcat(left, right, title=title)
 
 
@@ -293,9 +260,16 @@ def horizon_table(horizon, configs) -> pd.DataFrame:
 # Fig. 2: the offset
 
 
+def offset_ratios(table: pd.DataFrame, window=collapse.WINDOW, *, title: str = "") -> alt.LayerChart:
+    """Δ/σ̄ for each offset L̂, σ computed with the same L̂ (`collapse.offset_sensitivity`): the comparison of
+    offsets that [Q] Fig. 2 makes, on a scale that does not favour small L̂."""
+    df = table[["label", "x", "ratio"]].rename(columns={"label": "offset L̂"})
+    return _ratios(df, "offset L̂", list(dict.fromkeys(table["label"])), window, title, "offset L̂")
+
+
 def offset_deltas(table: pd.DataFrame, result: collapse.Collapse | None = None, *,
                   title: str = "") -> alt.LayerChart:
-    """Δ(x) for each offset L̂ (`collapse.offset_sensitivity`), and σ̄(x) of the fitted L0 for reference ([Q] Fig. 2)."""
+    """Raw Δ(x) for each offset L̂ (`collapse.offset_sensitivity`), and σ̄(x) of the fitted L0 for reference."""
     labels = list(dict.fromkeys(table["label"]))
     df = compact(table[table["delta"] > 0][["label", "offset", "x", "delta"]])
     x = alt.X("x:Q", title="normalized compute x", scale=alt.Scale(domain=[0, 1]))
@@ -303,7 +277,7 @@ def offset_deltas(table: pd.DataFrame, result: collapse.Collapse | None = None, 
     if result is not None:
         layers.append(_window(result.window))
     layers.append(alt.Chart(df).mark_line(strokeWidth=1.8).encode(
-        x=x, y=alt.Y("delta:Q", scale=LOG, axis=LOG_AXIS, title="collapse deviation Δ(x)"),
+        x=x, y=alt.Y("delta:Q", scale=LOG, axis=LOG_Y, title="collapse deviation Δ(x)"),
         color=alt.Color("label:N", sort=labels, title="offset L̂"),
         tooltip=[alt.Tooltip("label", title="L̂"), _tip("offset", "L̂ value"), _tip("x"), _tip("delta", "Δ")]))
     if result is not None:
@@ -311,7 +285,7 @@ def offset_deltas(table: pd.DataFrame, result: collapse.Collapse | None = None, 
         ref = ref[ref["delta"] > 0]
         layers.append(alt.Chart(ref).mark_line(color="black", strokeDash=[6, 3], strokeWidth=1.3).encode(
             x="x:Q", y="delta:Q", tooltip=["curve", _tip("x"), _tip("delta", "σ̄")]))
-    return alt.layer(*layers).properties(title=title, width=WIDTH, height=HEIGHT).interactive()
+    return zoom(alt.layer(*layers).properties(title=title, width=WIDTH, height=HEIGHT))
 
 
 def offset_panels(frame: pd.DataFrame, offsets: Mapping[str, float], *, title: str = "",
@@ -333,17 +307,18 @@ def offset_panels(frame: pd.DataFrame, offsets: Mapping[str, float], *, title: s
         band = alt.Chart(df).mark_area(opacity=0.22).encode(x=x, y=alt.Y("lo:Q", scale=LOG), y2="hi:Q", color=color,
                                                              tooltip=tips)
         line = alt.Chart(df).mark_line(strokeWidth=1.3).encode(
-            x=x, y=alt.Y("mean:Q", scale=LOG, axis=LOG_AXIS, title="ℓ(x)"), color=color, tooltip=tips)
-        panels.append((band + line).properties(title=f"L̂ = {label} ({value:.4g})", width=PANEL[0] * 3 // 4,
-                                               height=PANEL[1]).interactive(name=f"zoom_{len(panels)}"))
+            x=x, y=alt.Y("mean:Q", scale=LOG, axis=LOG_Y, title="ℓ(x)"), color=color, tooltip=tips)
+        panels.append(zoom((band + line).properties(title=f"L̂ = {label} ({value:.4g})", width=PANEL[0],
+                                                    height=PANEL[1])))
     return alt.hconcat(*panels, title=title)
 
 
 def offset_summary(table: pd.DataFrame, window=collapse.WINDOW) -> pd.DataFrame:
-    """Per offset: its value and the mean of Δ over the window of x, in the table's order."""
+    """Per offset, in the table's order: its value, and the window means of Δ/σ̄ (σ at the same L̂) and of Δ."""
+    span = f"[{window[0]:g}, {window[1]:g}]"
     rows = [{"offset L̂": label, "value": float(round_sig(g["offset"].iloc[0])),
-             f"mean Δ on [{window[0]:g}, {window[1]:g}]":
-                 float(round_sig(collapse.window_mean(g["x"], g["delta"], window)))}
+             f"mean Δ/σ̄ on {span}": float(round_sig(collapse.window_mean(g["x"], g["ratio"], window))),
+             f"mean Δ on {span}": float(round_sig(collapse.window_mean(g["x"], g["delta"], window)))}
             for label, g in table.groupby("label", sort=False)]
     return pd.DataFrame(rows)
 
@@ -362,7 +337,7 @@ def decay_gains(gains: Mapping, *, title: str = "") -> alt.LayerChart:
         parts.append(df)
     df = compact(pd.concat(parts, ignore_index=True))
     base = alt.Chart(df, title=title, width=WIDTH, height=HEIGHT)
-    x = alt.X("P:Q", scale=LOG, axis=LOG_AXIS, title="parameters P")
+    x = alt.X("P:Q", scale=LOG, axis=LOG_X, title="parameters P")
     color = alt.Color("ladder:N", title="ladder", legend=alt.Legend(orient="bottom", symbolOpacity=1))
     tips = [_tip("P", "P", ".3g"), _tip("gain", "gain", ".3f"), _tip("gain_se", "standard error", ".2g"),
             alt.Tooltip("n_seeds:Q", title="seeds"), alt.Tooltip("ladder:N")]
@@ -382,11 +357,11 @@ def sum_fit(frame: pd.DataFrame, fit, *, title: str = "") -> alt.LayerChart:
     runs = _runs(frame, ["tokens", "loss", "P"])
     runs = runs[runs["tokens"] > 0]
     data = compact(runs.assign(fitted=fit.loss(runs["tokens"], runs["P"])).drop(columns="P"))
-    base = alt.Chart(data).encode(x=alt.X("tokens:Q", scale=LOG, axis=C_AXIS, title="tokens t"),
+    base = alt.Chart(data).encode(x=alt.X("tokens:Q", scale=LOG, axis=LOG_X, title="tokens t"),
                                   color=_color(data), detail="run:N")
     tips = _size_tips(data) + [_tip("tokens", "t"), _tip("loss", "L"), _tip("fitted", "fitted L")]
     measured = base.mark_line(strokeWidth=1.2, opacity=0.8).encode(
-        y=alt.Y("loss:Q", scale=LOG, axis=LOG_AXIS, title="test loss L"), tooltip=tips)
+        y=alt.Y("loss:Q", scale=LOG, axis=LOG_Y, title="test loss L"), tooltip=tips)
     law = base.mark_line(strokeWidth=1.2, strokeDash=[5, 3], color="black", opacity=0.7).encode(y="fitted:Q",
                                                                                                tooltip=tips)
-    return alt.layer(measured, law).properties(title=title, width=WIDTH, height=HEIGHT).interactive()
+    return zoom(alt.layer(measured, law).properties(title=title, width=WIDTH, height=HEIGHT))

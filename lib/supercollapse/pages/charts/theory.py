@@ -1,7 +1,8 @@
-"""Altair charts of the theory chapters (20–22): hover for values, drag to pan, scroll to zoom.
+"""Altair charts of the theory chapters (20–22): hover for values, shift+drag to pan, shift+wheel to zoom.
 
 Every builder takes library results (`supercollapse.theory`) and returns an Altair chart; chapters display it
-with `plots.show(chart)`. Builders compute nothing but the frames they draw.
+with `charts.show(chart)`. Builders compute nothing but the frames they draw, and embed at most `CURVE_POINTS`
+points of each exact curve (smooth, log-spaced: more would only lengthen the page).
 """
 from __future__ import annotations
 
@@ -11,21 +12,11 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from . import HEIGHT, WIDTH
+from . import HEIGHT, LOG, LOG_X, LOG_Y, LOG_LABELS, PANEL, WIDTH, thin, zoom
 from ...theory import Check, CollapseFamily, Curves, GammaScan, NoiseScaling, PowerLawFit, RFFrontier, SGDCurves
 
-LOG = alt.Scale(type="log")
 SIZES = "viridis"  # sizes (p, N, P, B) from dark (small) to light (large)
-PANEL = (WIDTH * 2 // 3, HEIGHT * 2 // 3)  # a panel in a row of two or three
-
-
-MAX_ROWS = 4500  # Altair refuses to embed more than 5000 rows per chart
-
-
-def _thin(df: pd.DataFrame, max_rows: int = MAX_ROWS) -> pd.DataFrame:
-    """Every k-th row so that at most max_rows remain (rows are curve-major, so each curve keeps every k-th point)."""
-    k = -(-len(df) // max_rows)
-    return df.iloc[::k] if k > 1 else df
+CURVE_POINTS = 40  # points kept per exact curve
 
 
 def _size_label(v) -> str:
@@ -36,6 +27,12 @@ def _size_color(field: str, title: str, values) -> alt.Color:
     """Ordinal color in numeric order, "∞" last."""
     order = sorted({v for v in values if v != "∞"}, key=float) + (["∞"] if "∞" in set(values) else [])
     return alt.Color(f"{field}:O", sort=order, scale=alt.Scale(scheme=SIZES), title=title)
+
+
+def _log_color(field: str) -> alt.Color:
+    """Color by a size spanning decades (p = 10^1 ... 10^9): a log color scale, no log10 column embedded."""
+    return alt.Color(f"{field}:Q", scale=alt.Scale(type="log", scheme=SIZES), title=field,
+                     legend=alt.Legend(labelExpr=LOG_LABELS))
 
 
 def _fmt(col: str, title: str | None = None, fmt: str = ".4g") -> alt.Tooltip:
@@ -61,7 +58,7 @@ def local_exponents(checks: Sequence[Check], *, x_titles: Sequence[str], curves:
         lines = [pd.DataFrame({"x": x, "local exponent": y, "curve": label})
                  for label, (x, y) in (curves or {}).get(check.quantity, {}).items()]
         others = (extra or {}).get(check.quantity, {})
-        enc_x = alt.X("x:Q", scale=LOG, title=x_title)
+        enc_x = alt.X("x:Q", scale=LOG, axis=LOG_X, title=x_title)
         layer = alt.Chart(pd.DataFrame({"x": [check.window[0]], "x2": [check.window[1]]})).mark_rect(
             color="#999999", opacity=0.15).encode(x=enc_x, x2="x2:Q")
         if lines:
@@ -77,7 +74,7 @@ def local_exponents(checks: Sequence[Check], *, x_titles: Sequence[str], curves:
             layer += alt.Chart(pd.DataFrame({"what": [what], "local exponent": [value]})).mark_rule(
                 strokeDash=[5, 4], color=color).encode(y="local exponent:Q", tooltip=["what", _fmt("local exponent")])
         head = f"{check.quantity}: {check.measured:.3f} (predicted {check.predicted:.3f})"
-        panels.append(layer.properties(title=head, width=PANEL[0], height=PANEL[1]).interactive())
+        panels.append(zoom(layer.properties(title=head, width=PANEL[0], height=PANEL[1])))
     return alt.hconcat(*panels, title=title).resolve_scale(color="independent")
 
 
@@ -98,23 +95,21 @@ def collapse_families(families: Sequence[CollapseFamily], *, gamma_star: float |
     labels = labels or [_gamma_label(f.gamma, gamma_star) for f in families]
     panels = []
     for fam, label in zip(families, labels):
-        df = pd.DataFrame({
-            size: np.repeat(fam.p, len(fam.x)), f"log10 {size}": np.repeat(np.log10(fam.p), len(fam.x)),
-            "x": np.tile(fam.x, len(fam.p)), "ℓ": fam.ell.ravel(),
-        })
+        df = thin(pd.DataFrame({size: np.repeat(fam.p, len(fam.x)), "x": np.tile(fam.x, len(fam.p)),
+                                "ℓ": fam.ell.ravel()}), CURVE_POINTS, by=size, order="x")
         lines = alt.Chart(df).mark_line(strokeWidth=1.3, opacity=0.85).encode(
-            x=alt.X("x:Q", scale=LOG, title="normalized compute x = C/C*"),
-            y=alt.Y("ℓ:Q", scale=LOG, title="ℓ = (L − L0)/(L* − L0)"),
-            color=alt.Color(f"log10 {size}:Q", scale=alt.Scale(scheme=SIZES), title=f"log10 {size}"),
-            detail=f"{size}:Q",
+            x=alt.X("x:Q", scale=LOG, axis=LOG_X, title="normalized compute x = C/C*"),
+            y=alt.Y("ℓ:Q", scale=LOG, axis=LOG_Y, title="ℓ = (L − L0)/(L* − L0)"),
+            color=_log_color(size), detail=f"{size}:Q",
             tooltip=[_fmt(size, fmt=".4g"), _fmt("x"), _fmt("ℓ")],
         )
         layer = lines
         if reference is not None:
-            ref = pd.DataFrame({"x": fam.x, "ℓ": np.asarray(reference, dtype=float), "curve": "closed form"})
+            ref = thin(pd.DataFrame({"x": fam.x, "ℓ": np.asarray(reference, dtype=float), "curve": "closed form"}),
+                       CURVE_POINTS, by="curve", order="x")
             layer = lines + alt.Chart(ref).mark_line(color="black", strokeDash=[5, 4], strokeWidth=1.2).encode(
                 x="x:Q", y="ℓ:Q", tooltip=["curve", _fmt("x"), _fmt("ℓ")])
-        panels.append(layer.properties(width=PANEL[0], height=PANEL[1], title=label).interactive())
+        panels.append(zoom(layer.properties(width=PANEL[0], height=PANEL[1], title=label)))
     return alt.hconcat(*panels, title=title)
 
 
@@ -123,12 +118,13 @@ def deviations(series: Mapping[str, tuple], *, title: str = "", floor: float = 1
     """Δ(x) for each labelled (x, Δ); values below `floor` (exact collapse: round-off) are drawn at the floor."""
     df = pd.concat([pd.DataFrame({"case": k, "x": np.asarray(x, float), "Δ": np.maximum(np.asarray(d, float), floor)})
                     for k, (x, d) in series.items()], ignore_index=True)
-    return alt.Chart(df, title=title, width=WIDTH, height=HEIGHT).mark_line(strokeWidth=1.6).encode(
-        x=alt.X("x:Q", scale=LOG if log_x else alt.Scale(), title="normalized compute x"),
-        y=alt.Y("Δ:Q", scale=LOG, title=y_title),
+    df = thin(df, CURVE_POINTS, by="case", order="x")
+    return zoom(alt.Chart(df, title=title, width=WIDTH, height=HEIGHT).mark_line(strokeWidth=1.6).encode(
+        x=alt.X("x:Q", **(dict(scale=LOG, axis=LOG_X) if log_x else {}), title="normalized compute x"),
+        y=alt.Y("Δ:Q", scale=LOG, axis=LOG_Y, title=y_title),
         color=alt.Color("case:N", sort=list(series), title=None),
         tooltip=["case", _fmt("x"), _fmt("Δ")],
-    ).interactive()
+    ))
 
 
 def family_deviations(families: Sequence[CollapseFamily], *, gamma_star: float | None = None,
@@ -149,18 +145,19 @@ def offset_deviations(families: Sequence[CollapseFamily], L0: float, *, title: s
 def power_law_ladder(family: CollapseFamily, front, L0: float, *, k: float = 6.0, title: str = "") -> alt.Chart:
     """Reducible loss against compute C = k·p·t of each size up to its horizon, with the compute-optimal frontier."""
     C = k * family.p[:, None] * family.horizon[:, None] * family.x[None, :]
-    df = pd.DataFrame({"p": np.repeat(family.p, len(family.x)), "log10 p": np.repeat(np.log10(family.p), len(family.x)),
-                       "C": C.ravel(), "L − L0": (family.loss - L0).ravel()})
-    fr = pd.DataFrame({"C": front.C, "L − L0": front.loss - L0, "p*": front.p, "t*": front.t})
+    df = thin(pd.DataFrame({"p": np.repeat(family.p, len(family.x)), "C": C.ravel(),
+                            "L − L0": (family.loss - L0).ravel()}), CURVE_POINTS, by="p", order="C")
+    fr = thin(pd.DataFrame({"C": front.C, "L − L0": front.loss - L0, "p*": front.p, "t*": front.t}), CURVE_POINTS,
+              by=(), order="C")
     lines = alt.Chart(df).mark_line(strokeWidth=1.3).encode(
-        x=alt.X("C:Q", scale=LOG, title="compute C = 6·p·t"),
-        y=alt.Y("L − L0:Q", scale=LOG, title="reducible loss L − L0"),
-        color=alt.Color("log10 p:Q", scale=alt.Scale(scheme=SIZES), title="log10 p"), detail="p:Q",
+        x=alt.X("C:Q", scale=LOG, axis=LOG_X, title="compute C = 6·p·t"),
+        y=alt.Y("L − L0:Q", scale=LOG, axis=LOG_Y, title="reducible loss L − L0"),
+        color=_log_color("p"), detail="p:Q",
         tooltip=[_fmt("p", fmt=".3g"), _fmt("C"), _fmt("L − L0")])
     edge = alt.Chart(fr).mark_line(color="black", strokeDash=[5, 4]).encode(
         x="C:Q", y="L − L0:Q",
         tooltip=[_fmt("C"), _fmt("L − L0", "L* − L0"), _fmt("p*", fmt=".3g"), _fmt("t*", fmt=".3g")])
-    return (lines + edge).properties(title=title, width=WIDTH, height=HEIGHT).interactive()
+    return zoom((lines + edge).properties(title=title, width=WIDTH, height=HEIGHT))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -174,7 +171,7 @@ def _curves_frame(curves: Sequence[Curves], by: str, split: str = "test") -> pd.
         size = getattr(c, by)
         rows.append(pd.DataFrame({by: _size_label(size), "t": c.t, "loss": Y.mean(0), "lo": Y.mean(0) - Y.std(0),
                                   "hi": Y.mean(0) + Y.std(0), "draws": len(Y), "split": split}))
-    return pd.concat(rows, ignore_index=True)
+    return thin(pd.concat(rows, ignore_index=True), CURVE_POINTS, by=[by, "split"], order="t")
 
 
 def rf_curves(curves: Sequence[Curves], *, by: str = "N", guide=None, title: str = "",
@@ -184,8 +181,9 @@ def rf_curves(curves: Sequence[Curves], *, by: str = "N", guide=None, title: str
     df["lo"] = df["lo"].clip(lower=df["loss"] * 0.05)  # a log axis cannot show a band that reaches zero
     color = _size_color(by, by, df[by])
     base = alt.Chart(df)
-    band = base.mark_area(opacity=0.2).encode(x=alt.X("t:Q", scale=LOG, title=x_title),
-                                              y=alt.Y("lo:Q", scale=LOG, title=y_title), y2="hi:Q", color=color)
+    band = base.mark_area(opacity=0.2).encode(x=alt.X("t:Q", scale=LOG, axis=LOG_X, title=x_title),
+                                              y=alt.Y("lo:Q", scale=LOG, axis=LOG_Y, title=y_title),
+                                              y2="hi:Q", color=color)
     line = base.mark_line(strokeWidth=1.5).encode(
         x="t:Q", y="loss:Q", color=color,
         tooltip=[by, _fmt("t"), _fmt("loss", "mean loss"), _fmt("hi", "mean + std"), "draws"])
@@ -194,7 +192,7 @@ def rf_curves(curves: Sequence[Curves], *, by: str = "N", guide=None, title: str
         g = pd.DataFrame({"t": guide[0], "loss": guide[1], "guide": guide[2]})
         layer = layer + alt.Chart(g).mark_line(color="black", strokeDash=[6, 4]).encode(
             x="t:Q", y="loss:Q", tooltip=["guide", _fmt("t"), _fmt("loss")])
-    return layer.properties(title=title, width=WIDTH, height=HEIGHT).interactive()
+    return zoom(layer.properties(title=title, width=WIDTH, height=HEIGHT))
 
 
 def scaling_fit(x, Y, fit: PowerLawFit, predicted: float, *, x_title: str, y_title: str, title: str = "",
@@ -210,9 +208,9 @@ def scaling_fit(x, Y, fit: PowerLawFit, predicted: float, *, x_title: str, y_tit
         pd.DataFrame({"x": xs, "y": fit(xs), "line": "fit", "slope": fit.exponent}),
         pd.DataFrame({"x": xs, "y": fit(mid) * (xs / mid) ** predicted, "line": "predicted", "slope": predicted}),
     ])
-    enc_x = alt.X("x:Q", scale=LOG, title=x_title)
+    enc_x = alt.X("x:Q", scale=LOG, axis=LOG_X, title=x_title)
     points = alt.Chart(pts).mark_point(filled=True, color="black").encode(
-        x=enc_x, y=alt.Y("y:Q", scale=LOG, title=y_title),
+        x=enc_x, y=alt.Y("y:Q", scale=LOG, axis=LOG_Y, title=y_title),
         tooltip=[_fmt("x", x_title), _fmt("y", "mean"), _fmt("hi", "mean + std")])
     bars = alt.Chart(pts).mark_rule(color="black").encode(x="x:Q", y="lo:Q", y2="hi:Q")
     fits = alt.Chart(lines).mark_line().encode(
@@ -221,33 +219,36 @@ def scaling_fit(x, Y, fit: PowerLawFit, predicted: float, *, x_title: str, y_tit
                         title=None),
         tooltip=["line", _fmt("slope"), _fmt("x"), _fmt("y")])
     head = f"{title}: slope {fit.exponent:.3f} (predicted {predicted:.3f})"
-    return (bars + points + fits).properties(title=head, width=width, height=height).interactive()
+    return zoom((bars + points + fits).properties(title=head, width=width, height=height))
 
 
 def width_correction(t, correction, widths, *, title: str = "") -> alt.Chart:
     """N·(L_N(t) − L_∞(t)) against t for each width: curves coincide where the correction is ∝ 1/N."""
     df = pd.concat([pd.DataFrame({"N": str(int(N)), "t": t, "N·ΔL": row}) for N, row in zip(widths, correction)])
-    return alt.Chart(df, title=title, width=WIDTH, height=HEIGHT).mark_line(strokeWidth=1.5).encode(
-        x=alt.X("t:Q", scale=LOG, title="time t"), y=alt.Y("N·ΔL:Q", title="N · (L_N(t) − L_∞(t))"),
+    df = thin(df, CURVE_POINTS, by="N", order="t")
+    return zoom(alt.Chart(df, title=title, width=WIDTH, height=HEIGHT).mark_line(strokeWidth=1.5).encode(
+        x=alt.X("t:Q", scale=LOG, axis=LOG_X, title="time t"),
+        y=alt.Y("N·ΔL:Q", title="N · (L_N(t) − L_∞(t))"),
         color=_size_color("N", "N", df["N"]), tooltip=["N", _fmt("t"), _fmt("N·ΔL")],
-    ).interactive()
+    ))
 
 
 def frontier(front: RFFrontier, *, title: str = "", width: int = PANEL[0], height: int = PANEL[1]) -> alt.Chart:
     """Draw-mean loss against compute C = N·t for each width, the frontier (black) and its power-law fit (red)."""
     df = front.frame.groupby(["P", "compute"], as_index=False)["loss"].mean()
-    df["N"] = df["P"].astype(int).astype(str)
+    df = thin(df.assign(N=df["P"].astype(int).astype(str)), CURVE_POINTS, by="N")
     fr = front.horizon.frontier.dropna(subset=["loss"])
     fr = fr[fr["kept"]].assign(N=lambda d: d["P"].astype(int).astype(str))
     fit = pd.DataFrame({"compute": fr["compute"], "loss": front.loss_fit(fr["compute"])})
     lines = alt.Chart(df).mark_line(strokeWidth=1, opacity=0.7).encode(
-        x=alt.X("compute:Q", scale=LOG, title="compute C = N·t"), y=alt.Y("loss:Q", scale=LOG, title="loss L"),
+        x=alt.X("compute:Q", scale=LOG, axis=LOG_X, title="compute C = N·t"),
+        y=alt.Y("loss:Q", scale=LOG, axis=LOG_Y, title="loss L"),
         color=_size_color("N", "N", df["N"]), tooltip=["N", _fmt("compute", "C"), _fmt("loss", "L")])
     edge = alt.Chart(fr).mark_point(color="black", size=12, filled=True).encode(
         x="compute:Q", y="loss:Q",
         tooltip=[alt.Tooltip("N", title="winner N"), _fmt("compute", "C"), _fmt("loss", "L*")])
     line = alt.Chart(fit).mark_line(color="#d62728", strokeDash=[6, 3]).encode(x="compute:Q", y="loss:Q")
-    return (lines + edge + line).properties(title=title, width=width, height=height).interactive()
+    return zoom((lines + edge + line).properties(title=title, width=width, height=height))
 
 
 def frontiers(fronts: Mapping, *, title: str = "") -> alt.HConcatChart:
@@ -259,11 +260,12 @@ def train_test(curves: Sequence[Curves], *, title: str = "") -> alt.Chart:
     """Test (solid) and train (dashed) loss of gradient flow on P samples, for each P."""
     df = pd.concat([_curves_frame(curves, "P", "test"), _curves_frame(curves, "P", "train")], ignore_index=True)
     df = df[df["loss"] > 1e-8]  # the train loss of an interpolating model falls to round-off
-    return alt.Chart(df, title=title, width=WIDTH, height=HEIGHT).mark_line(strokeWidth=1.5).encode(
-        x=alt.X("t:Q", scale=LOG, title="time t"), y=alt.Y("loss:Q", scale=LOG, title="loss (mean over draws)"),
+    return zoom(alt.Chart(df, title=title, width=WIDTH, height=HEIGHT).mark_line(strokeWidth=1.5).encode(
+        x=alt.X("t:Q", scale=LOG, axis=LOG_X, title="time t"),
+        y=alt.Y("loss:Q", scale=LOG, axis=LOG_Y, title="loss (mean over draws)"),
         color=_size_color("P", "P", df["P"]), strokeDash=alt.StrokeDash("split:N", sort=["test", "train"]),
         detail="split:N", tooltip=["P", "split", _fmt("t"), _fmt("loss")],
-    ).interactive()
+    ))
 
 
 def sgd(curves: Sequence[SGDCurves], *, by: str = "B", title: str = "", runs: bool = True,
@@ -276,21 +278,21 @@ def sgd(curves: Sequence[SGDCurves], *, by: str = "B", title: str = "", runs: bo
         if runs:
             for i, r in enumerate(c.runs):
                 seeds.append(pd.DataFrame({by: key, "t": c.t, "loss": r, "seed": i}))
-    df = pd.concat(rows, ignore_index=True)
+    df = thin(pd.concat(rows, ignore_index=True), CURVE_POINTS, by=by, order="t")
     color = _size_color(by, by, df[by])
-    x = alt.X("t:Q", scale=LOG, title="time t = lr · step")
+    x = alt.X("t:Q", scale=LOG, axis=LOG_X, title="time t = lr · step")
     mean = alt.Chart(df).mark_line(strokeWidth=2).encode(
-        x=x, y=alt.Y("mean:Q", scale=LOG, title="test loss"), color=color,
+        x=x, y=alt.Y("mean:Q", scale=LOG, axis=LOG_Y, title="test loss"), color=color,
         tooltip=[by, _fmt("t"), _fmt("mean", "exact E[L]"), _fmt("gradient flow")])
     gf = alt.Chart(df).mark_line(color="black", strokeDash=[5, 4], strokeWidth=1).encode(
         x="t:Q", y="gradient flow:Q", detail=f"{by}:O")
     layer = mean + gf
     if seeds:
-        sd = pd.concat(seeds, ignore_index=True)
+        sd = thin(pd.concat(seeds, ignore_index=True), CURVE_POINTS, by=[by, "seed"], order="t")
         layer = alt.Chart(sd).mark_line(strokeWidth=0.6, opacity=0.45).encode(
-            x=x, y=alt.Y("loss:Q", scale=LOG), color=color, detail="seed:N",
+            x=x, y=alt.Y("loss:Q", scale=LOG, axis=LOG_Y), color=color, detail="seed:N",
             tooltip=[by, "seed", _fmt("t"), _fmt("loss")]) + layer
-    return layer.properties(title=title, width=width, height=height).interactive()
+    return zoom(layer.properties(title=title, width=width, height=height))
 
 
 def ensembles(ensemble: Sequence[Curves], single: Sequence[Curves], counts: Sequence[int], *,
@@ -302,13 +304,14 @@ def ensembles(ensemble: Sequence[Curves], single: Sequence[Curves], counts: Sequ
                                   "t": ens.t, "loss": ens.mean}))
         rows.append(pd.DataFrame({"E": str(E), "model": f"one model, N={one.N}", "kind": "single wider model",
                                   "t": one.t, "loss": one.mean}))
-    df = pd.concat(rows, ignore_index=True)
-    return alt.Chart(df, title=title, width=WIDTH, height=HEIGHT).mark_line(strokeWidth=1.6).encode(
-        x=alt.X("t:Q", scale=LOG, title="time t"), y=alt.Y("loss:Q", scale=LOG, title="test loss (mean over draws)"),
+    df = thin(pd.concat(rows, ignore_index=True), CURVE_POINTS, by="model", order="t")
+    return zoom(alt.Chart(df, title=title, width=WIDTH, height=HEIGHT).mark_line(strokeWidth=1.6).encode(
+        x=alt.X("t:Q", scale=LOG, axis=LOG_X, title="time t"),
+        y=alt.Y("loss:Q", scale=LOG, axis=LOG_Y, title="test loss (mean over draws)"),
         color=_size_color("E", "E (models or width factor)", df["E"]),
         strokeDash=alt.StrokeDash("kind:N", title=None), detail="model:N",
         tooltip=["model", _fmt("t"), _fmt("loss")],
-    ).interactive()
+    ))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -322,11 +325,11 @@ def gamma_scans(scans: Mapping[str, GammaScan], predicted: float, *, title: str 
     x_min = next(iter(scans.values())).x_min
     line = alt.Chart(df).mark_line(point=True).encode(
         x=alt.X("gamma:Q", scale=alt.Scale(zero=False), title="ladder exponent gamma (t ~ N^gamma)"),
-        y=alt.Y("mean Δ:Q", scale=LOG, title=f"mean Δ(x) over x ≥ {x_min:g}"),
+        y=alt.Y("mean Δ:Q", scale=LOG, axis=LOG_Y, title=f"mean Δ(x) over x ≥ {x_min:g}"),
         color=alt.Color("case:N", sort=list(scans), title=None), tooltip=["case", _fmt("gamma"), _fmt("mean Δ")])
     rule = alt.Chart(pd.DataFrame({"gamma": [predicted], "what": ["predicted gamma* = b"]})).mark_rule(
         color="black", strokeDash=[5, 4]).encode(x="gamma:Q", tooltip=["what", _fmt("gamma")])
-    return (line + rule).properties(title=title, width=WIDTH, height=HEIGHT).interactive()
+    return zoom((line + rule).properties(title=title, width=WIDTH, height=HEIGHT))
 
 
 def normalized_runs(results: Mapping, *, reference=None, title: str = "") -> alt.HConcatChart:
@@ -337,16 +340,17 @@ def normalized_runs(results: Mapping, *, reference=None, title: str = "") -> alt
         df = pd.DataFrame({"run": np.repeat(np.asarray(g.runs, dtype=object), n_x),
                            "N": np.repeat(np.asarray(g.size).astype(int).astype(str), n_x),
                            "seed": np.repeat(g.seed, n_x), "x": np.tile(g.x, len(g.runs)), "ell": res.ell.ravel()})
-        df = _thin(df[np.isfinite(df["ell"])])
+        df = thin(df[np.isfinite(df["ell"])], CURVE_POINTS, by="run", order="x")
         chart = alt.Chart(df).mark_line(strokeWidth=0.7, opacity=0.6).encode(
-            x=alt.X("x:Q", title="normalized compute x"), y=alt.Y("ell:Q", scale=LOG, title="ℓ = L/L_final"),
+            x=alt.X("x:Q", title="normalized compute x"),
+            y=alt.Y("ell:Q", scale=LOG, axis=LOG_Y, title="ℓ = L/L_final"),
             color=_size_color("N", "N", df["N"]), detail="run:N",
             tooltip=["N", "seed", _fmt("x"), _fmt("ell", "ℓ")])
         if reference is not None:
             ref = pd.DataFrame({"x": reference[0], "ell": reference[1], "curve": "two-term closed form"})
             chart = chart + alt.Chart(ref).mark_line(color="black", strokeDash=[5, 4]).encode(
                 x="x:Q", y="ell:Q", tooltip=["curve", _fmt("x"), _fmt("ell", "ℓ")])
-        panels.append(chart.properties(title=str(label), width=PANEL[0], height=PANEL[1]).interactive())
+        panels.append(zoom(chart.properties(title=str(label), width=PANEL[0], height=PANEL[1])))
     return alt.hconcat(*panels, title=title)
 
 
@@ -359,13 +363,14 @@ def delta_sigma(results: Mapping, *, title: str = "") -> alt.HConcatChart:
         long["curve"] = long["curve"].map({"delta": "Δ (collapse deviation)", "sigma_mean": "σ̄ (seed noise)"})
         long = long[long["value"] > 0]
         band = alt.Chart(df[df["sigma_min"] > 0]).mark_area(opacity=0.2, color="#ff7f0e").encode(
-            x=alt.X("x:Q", title="normalized compute x"), y=alt.Y("sigma_min:Q", scale=LOG, title="relative spread"),
+            x=alt.X("x:Q", title="normalized compute x"),
+            y=alt.Y("sigma_min:Q", scale=LOG, axis=LOG_Y, title="relative spread"),
             y2="sigma_max:Q")
         lines = alt.Chart(long).mark_line(strokeWidth=1.6).encode(
             x="x:Q", y="value:Q",
             color=alt.Color("curve:N", scale=alt.Scale(range=["#1f77b4", "#ff7f0e"]), title=None),
             tooltip=["curve", _fmt("x"), _fmt("value")])
-        panels.append((band + lines).properties(title=str(label), width=PANEL[0], height=PANEL[1]).interactive())
+        panels.append(zoom((band + lines).properties(title=str(label), width=PANEL[0], height=PANEL[1])))
     return alt.hconcat(*panels, title=title)
 
 
@@ -379,7 +384,8 @@ def noise_scaling(results: Mapping[str, NoiseScaling], *, title: str = "") -> al
                                   "in fit": (ns.x[keep] >= 0.8) & (ns.x[keep] <= 0.98)}))
     df = pd.concat(rows, ignore_index=True)
     pts = alt.Chart(df).mark_point(filled=True, size=18).encode(
-        x=alt.X("sqrt(η(1 − τ̂)):Q", scale=LOG), y=alt.Y("spread:Q", scale=LOG, title="seed spread of ℓ(x)"),
+        x=alt.X("sqrt(η(1 − τ̂)):Q", scale=LOG, axis=LOG_X),
+        y=alt.Y("spread:Q", scale=LOG, axis=LOG_Y, title="seed spread of ℓ(x)"),
         color=alt.Color("schedule:N"), opacity=alt.condition("datum['in fit']", alt.value(1.0), alt.value(0.3)),
         tooltip=["schedule", _fmt("x"), _fmt("sqrt(η(1 − τ̂))"), _fmt("spread")])
     lines = []
@@ -388,4 +394,4 @@ def noise_scaling(results: Mapping[str, NoiseScaling], *, title: str = "") -> al
         lines.append(pd.DataFrame({"schedule": label, "sqrt(η(1 − τ̂))": xs, "spread": ns.fit(xs)}))
     fit = alt.Chart(pd.concat(lines, ignore_index=True)).mark_line(strokeDash=[5, 3]).encode(
         x="sqrt(η(1 − τ̂)):Q", y="spread:Q", color="schedule:N")
-    return (pts + fit).properties(title=title, width=WIDTH, height=HEIGHT).interactive()
+    return zoom((pts + fit).properties(title=title, width=WIDTH, height=HEIGHT))
