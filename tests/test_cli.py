@@ -17,6 +17,7 @@ import pytest
 
 from supercollapse import study
 from supercollapse.experiments import registry
+from supercollapse.experiments.schedules import MIXED
 from supercollapse.scales import SCALES
 from supercollapse.store import runs
 from supercollapse.engine.config import run_key
@@ -241,7 +242,7 @@ def test_diagnose_ladder_and_ladders_from_the_store(store_with_first_smoke):
     assert {(r["name"], r["scale"]) for r in rows} == {(n, s) for n in registry.ladders() for s in SCALES}
     for r in rows:
         assert {"name", "task", "schedule", "widths", "seeds", "scale", "runs", "stored"} <= set(r)
-        assert r["task"] == registry.ladders()[r["name"]].task and r["schedule"] in ("const", "linear")
+        assert r["task"] == registry.ladders()[r["name"]].task and r["schedule"] in ("const", "linear", MIXED)
         if r["note"] is None:  # the configs are known: counts agree with the preset
             cfgs_r = study.configs(r["name"], r["scale"])
             assert r["widths"] == sorted({c.D for c in cfgs_r}) and r["seeds"] == sorted({c.seed for c in cfgs_r})

@@ -1,4 +1,5 @@
-"""The `supercollapse` command: run and list chapters, build the book, inspect the run store, diagnose ladders."""
+"""The `supercollapse` command: run and list chapters, build the book, inspect the run store, diagnose ladders,
+fit and apply the SGD-noise model of learning-rate schedules."""
 from __future__ import annotations
 
 import argparse
@@ -12,6 +13,7 @@ from .build import notebooks
 from .scales import SCALES
 from .engine.config import run_key
 from .execute import RunsFailed
+from .schedules import SCHEDULES
 from .store.runs import DamagedRun, MissingRuns
 
 
@@ -47,17 +49,17 @@ def cmd_list(args):
     return 0
 
 
-def _output_path(text):
-    """`--output`, resolved against the working directory and checked before the chapter runs."""
+def _output_path(text, option="--output", example="chapter.ipynb"):
+    """An output file option, resolved against the working directory and checked before anything runs."""
     from pathlib import Path
 
     if text is None:
         return None
     path = Path(text).expanduser().resolve()
     if path.is_dir():
-        raise ValueError(f"--output {path} is a directory; valid: a file path such as {path / 'chapter.ipynb'}")
+        raise ValueError(f"{option} {path} is a directory; valid: a file path such as {path / example}")
     if not path.parent.is_dir():
-        raise ValueError(f"--output {path}: the folder {path.parent} does not exist; create it first")
+        raise ValueError(f"{option} {path}: the folder {path.parent} does not exist; create it first")
     return path
 
 
@@ -262,6 +264,66 @@ def cmd_diagnose(args):
     return 0
 
 
+def cmd_schedules(args):
+    if args.file == "predict":
+        return _schedules_predict(args)
+    given = [f"--{name.replace('_', '-')}" for name in ("reference", "schedule", "plot") if getattr(args, name)]
+    if given:
+        raise notebooks.ParameterError(f"{', '.join(given)} belong to `schedules predict`; `schedules FILE` fits "
+                                       "the noise model on a ladder file")
+    from .analysis.schedules import noise_model, read_schedules
+
+    model = noise_model(read_schedules(args.file), alpha=args.alpha, on=args.on)
+    print(model.to_json() if args.json else model.to_table())
+    return 0
+
+
+def _schedules_predict(args):
+    """The predictive variant: a schedule's curve from one stored constant-LR run with Buvar, and alpha."""
+    if not (args.reference and args.schedule):
+        raise notebooks.ParameterError("`schedules predict` needs --reference KEY (a stored constant-LR run with "
+                                       "Buvar; see `supercollapse runs list`) and --schedule NAME")
+    if not 0 < args.decay_frac <= 1:
+        raise ValueError(f"--decay-frac {args.decay_frac:g} is invalid; valid: a number in (0, 1]")
+    plot = _output_path(args.plot, "--plot", "prediction.html")
+    import pandas as pd
+
+    from .analysis.schedules import PAPER_ALPHA, THEORY_ALPHA, predict_schedule, variant_label
+    from .store import runs
+
+    run = next((store.load(args.reference) for store in runs.stores() if store.has(args.reference)), None)
+    if run is None:
+        raise notebooks.ParameterError(f"no stored run with key {args.reference!r}; see `supercollapse runs list`")
+    cfg = run.config
+    if cfg.schedule != "const":
+        raise ValueError(f"run {run.key} has schedule {cfg.schedule!r}; the reference must be a constant-LR run")
+    if "Buvar" not in run.curves:
+        raise ValueError(f"run {run.key} has no Buvar column; train its config with buvar=True to use it as a reference")
+    if args.alpha is not None:
+        alpha, source = args.alpha, "given"
+    else:
+        alpha, source = (PAPER_ALPHA[cfg.task], f"[Q]'s value for the {cfg.task} task") if cfg.task in PAPER_ALPHA \
+            else (THEORY_ALPHA, "theory's 1/4")
+    curve = predict_schedule(pd.DataFrame(run.curves).rename(columns={"test_loss": "loss"}), args.schedule,
+                             args.decay_frac, alpha, steps=cfg.steps, warmup=cfg.warmup)
+    label = variant_label(args.schedule, args.decay_frac)
+    if plot:
+        from .pages import charts
+        from .pages.charts import schedules as schedule_charts
+
+        charts.save_html(schedule_charts.prediction(curve, label, f"{label} predicted from run {run.key}"), plot)
+    if args.json:
+        print(json.dumps({"reference": run.key, "schedule": args.schedule, "decay_frac": args.decay_frac,
+                          "alpha": alpha, "alpha_source": source,
+                          "curve": json.loads(curve.to_json(orient="records"))}))
+    else:
+        print(f"# {label} predicted from constant-LR run {run.key} ({cfg.task} D={cfg.D} seed={cfg.seed}, "
+              f"{cfg.steps} steps), alpha = {alpha:g} ({source})")
+        print("# loss_pred = loss_const(tau) + alpha (s - 1) Buvar_const(tau), at equal cumulative learning rate tau")
+        print(curve.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+    return 0
+
+
 def cmd_data(args):
     """Prepare a token dataset into the cache (`engine.tasks.tokens.dataset_dir(NAME)`), validated, atomically."""
     from .engine.tasks import chess, pixels, tokens
@@ -375,6 +437,25 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--n-train", type=int, default=50_000, help="pixels: dead-leaves training images")
     p.add_argument("--n-test", type=int, default=2_000, help="pixels: dead-leaves test images")
     p.set_defaults(func=cmd_data)
+
+    p = sub.add_parser(
+        "schedules", help="the SGD-noise model of learning-rate schedules: fit it on a ladder, or predict a schedule",
+        description="`schedules FILE`: fit alpha of L_pred = L_const(tau) + alpha (s - 1) Buvar on a schedule ladder "
+                    "(long-format CSV or Parquet: run, D or P, seed, schedule, decay_frac, T, step or tokens, lr, tau, "
+                    "loss, Buvar, with a constant-LR run per width and T; or an authors'-format *_schedules.pkl: "
+                    "unpickling runs code from the file, so only name files you trust) and report each run. "
+                    "`schedules predict --reference KEY --schedule NAME`: predict a schedule's curve from one "
+                    "stored constant-LR run with Buvar.")
+    p.add_argument("file", metavar="FILE|predict")
+    p.add_argument("--alpha", type=float, help="use this alpha instead of fitting it (predict: default [Q]'s value)")
+    p.add_argument("--on", choices=("curve", "gain"), default="curve",
+                   help="fit alpha on the curves past 20%% of training (default) or on the final decay gains")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--reference", metavar="CONST_RUN", help="predict: the key of a stored constant-LR run with Buvar")
+    p.add_argument("--schedule", choices=SCHEDULES, help="predict: the schedule to predict")
+    p.add_argument("--decay-frac", type=float, default=1.0, help="predict: decay over this last fraction of training")
+    p.add_argument("--plot", metavar="FILE.html", help="predict: also write the predicted curve as a chart")
+    p.set_defaults(func=cmd_schedules)
 
     p = sub.add_parser("ladders", help="list the book's ladders and how many of their runs are stored")
     p.add_argument("--json", action="store_true")

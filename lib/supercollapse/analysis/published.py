@@ -6,6 +6,9 @@ and nothing in this package ever scans a folder for pickles. Load only files you
 Schema (one DataFrame per file, one row per run): `D`, `seed`, `num_params` or `P`, `opt_C` (PFLOP), `opt_L`,
 `history` (a DataFrame per run: `compute` [PFLOP], `test_loss`, and usually `step`, `lr`, `tau`, sometimes
 `tokens`, `Buvar`, `scaled_L`, `scaled_C`), and optionally `schedule`, `decay_frac`, `lr`, `opt_tau`.
+The schedule logs (`*_schedules.pkl`, read by `load_schedules`) have one row per run with `D`, `T` (tokens),
+`schedule`, `decay_frac`, `seed`, `num_params` or `P` and a `history` with `step`, `compute`, `tokens`,
+`test_loss`, `lr`, `tau`, `Buvar`.
 """
 from __future__ import annotations
 
@@ -20,37 +23,39 @@ REQUIRED_ROW = ("D", "seed", "opt_C", "opt_L", "history")
 REQUIRED_HISTORY = ("compute", "test_loss")
 HISTORY_OPTIONAL = ("step", "tokens", "lr", "tau", "train_loss", "Buvar")
 ROW_OPTIONAL = {"schedule": "schedule", "decay_frac": "decay_frac", "lr": "base_lr"}
+SCHEDULE_ROW = ("D", "T", "schedule", "decay_frac", "seed", "history")
+SCHEDULE_HISTORY = ("step", "compute", "tokens", "test_loss", "lr", "tau", "Buvar")
 
 
 class PublishedLogError(ValueError):
     """The file is not a readable log in the authors' format; the message says what is wrong."""
 
 
-def _fail(path, what: str):
+def _fail(path, what: str, row=REQUIRED_ROW, history=REQUIRED_HISTORY):
     raise PublishedLogError(
         f"{path}: {what}. Expected one pandas DataFrame, one row per run, with columns "
-        f"{', '.join(REQUIRED_ROW)} and num_params or P; each history a DataFrame with "
-        f"{', '.join(REQUIRED_HISTORY)} (compute in PFLOP)"
+        f"{', '.join(row)} and num_params or P; each history a DataFrame with "
+        f"{', '.join(history)} (compute in PFLOP)"
     )
 
 
-def _read(path: Path) -> pd.DataFrame:
-    """Unpickle the one named file (this runs code from it) and check that it is a non-empty DataFrame."""
+def _read(path: Path, row=REQUIRED_ROW, history=REQUIRED_HISTORY) -> pd.DataFrame:
+    """Unpickle the one named file (this runs code from it) and check that it is a non-empty DataFrame with `row`."""
     if not path.is_file():
         raise PublishedLogError(f"{path}: no such file")
     try:
         obj = pd.read_pickle(path)
     except Exception as e:  # unpickling can raise anything; all of it means the file is unreadable
-        _fail(path, f"cannot be unpickled ({type(e).__name__}: {e})")
+        _fail(path, f"cannot be unpickled ({type(e).__name__}: {e})", row, history)
     if not isinstance(obj, pd.DataFrame):
-        _fail(path, f"holds a {type(obj).__name__}, not a DataFrame")
+        _fail(path, f"holds a {type(obj).__name__}, not a DataFrame", row, history)
     if obj.empty:
-        _fail(path, "holds an empty DataFrame")
-    missing = [c for c in REQUIRED_ROW if c not in obj.columns]
+        _fail(path, "holds an empty DataFrame", row, history)
+    missing = [c for c in row if c not in obj.columns]
     if "num_params" not in obj.columns and "P" not in obj.columns:
         missing.append("num_params or P")
     if missing:
-        _fail(path, f"is missing column(s) {', '.join(missing)}")
+        _fail(path, f"is missing column(s) {', '.join(missing)}", row, history)
     return obj
 
 
@@ -139,3 +144,31 @@ def load_published(path) -> pd.DataFrame:
     frame.attrs["notes"] = notes
     frame.attrs["source"] = str(path)
     return frame
+
+
+def load_schedules(path) -> pd.DataFrame:
+    """Read one explicitly named authors'-format schedule pickle (`*_schedules.pkl`) into a long frame with the
+    columns of the SGD-noise model: run, D, P, seed, schedule, decay_frac, T, step, tokens, compute, lr, tau, loss,
+    Buvar. Unpickling runs code from the file: pass only a file you chose and trust; folders are never scanned."""
+    path = Path(path)
+    logs = _read(path, SCHEDULE_ROW, SCHEDULE_HISTORY)
+    size = "num_params" if "num_params" in logs.columns else "P"
+    parts = []
+    for i in range(len(logs)):
+        row = logs.iloc[i]
+        h = row["history"]
+        where = f"row {i} (D={row['D']}, schedule={row['schedule']}, seed={row['seed']})"
+        if not isinstance(h, pd.DataFrame):
+            _fail(path, f"{where}: history is a {type(h).__name__}, not a DataFrame", SCHEDULE_ROW, SCHEDULE_HISTORY)
+        missing = [c for c in SCHEDULE_HISTORY if c not in h.columns]
+        if missing:
+            _fail(path, f"{where}: history is missing column(s) {', '.join(missing)}", SCHEDULE_ROW,
+                  SCHEDULE_HISTORY)
+        part = h[list(SCHEDULE_HISTORY)].rename(columns={"test_loss": "loss"})
+        part.insert(0, "run", f"{path.stem}/{i}/D={row['D']}/{row['schedule']}/f={row['decay_frac']:g}/"
+                              f"T={row['T']:g}/seed={row['seed']}")
+        for col in ("D", "seed", "schedule", "decay_frac", "T"):
+            part[col] = row[col]
+        part["P"] = row[size]
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)

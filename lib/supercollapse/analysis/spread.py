@@ -37,17 +37,22 @@ class Decomposition:
     sigma_mean: float  # window mean of σ̄, for comparison
 
 
-def decomposition(result: collapse.Collapse) -> Decomposition:
-    """Split Δ² of a collapse result: Δ² = Σ_p w_p (m_p − m)²/m² + Σ_p w_p v_p/m², w_p = (seeds of p)/(runs)."""
-    ell, size = result.ell, result.grid.size
-    m = ell.mean(axis=0)
+def variance_split(values: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Var over runs of `values` (runs × x) as (cross-size, within-size) parts, each divided by the squared mean:
+    Σ_p w_p (m_p − m)²/m² + Σ_p w_p v_p/m², w_p = (runs of size p)/(runs); the two sum to (std/mean)²."""
+    m = values.mean(axis=0)
     cross, within = np.zeros_like(m), np.zeros_like(m)
-    for s in result.sizes:
-        part = ell[size == s]
-        w = len(part) / len(ell)
+    for s in np.unique(size):
+        part = values[size == s]
+        w = len(part) / len(values)
         cross += w * (part.mean(axis=0) - m) ** 2
         within += w * part.var(axis=0)
-    cross, within = cross / m ** 2, within / m ** 2
+    return cross / m ** 2, within / m ** 2
+
+
+def decomposition(result: collapse.Collapse) -> Decomposition:
+    """Split Δ² of a collapse result into its cross-size and within-size parts (`variance_split` of ℓ)."""
+    cross, within = variance_split(result.ell, result.grid.size)
     rms = lambda v: float(np.sqrt(collapse.window_mean(result.x, v, result.window)))  # noqa: E731
     return Decomposition(result.x, cross, within, result.window, rms(cross), rms(within),
                          rms(cross + within), collapse.window_mean(result.x, result.sigma_mean, result.window))
@@ -71,13 +76,15 @@ def _pairs(decay: pd.DataFrame, const: pd.DataFrame):
     return size, out
 
 
-def _at_tau(const: pd.DataFrame, tau, run: str):
-    t, L = const["tau"].to_numpy(float), const["loss"].to_numpy(float)
+def at_tau(const: pd.DataFrame, tau, run: str, column: str = "loss"):
+    """`column` of a constant-LR run (sorted by tau) interpolated linearly at the cumulative learning rates `tau` of
+    run `run`; ValueError if `run` goes further in tau than the constant-LR run."""
+    t, y = const["tau"].to_numpy(float), const[column].to_numpy(float)
     tau = np.asarray(tau, float)
     if tau.max() > t[-1] * (1 + 1e-9):
         raise ValueError(f"the constant-LR twin of run {run} ends at tau = {t[-1]:.4g}, before the decayed run "
                          f"reaches tau = {tau.max():.4g}: train the twin at least as long")
-    return np.interp(tau, t, L)
+    return np.interp(tau, t, y)
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,7 +110,7 @@ def decay_gain(decay: pd.DataFrame, const: pd.DataFrame) -> DecayGain:
     """1 − L_decay(end) / L_const(τ_end) per decayed run, its constant-LR twin taken at the same τ."""
     size, pairs = _pairs(frames.validate(decay), frames.validate(const))
     rows = [{size: s, "seed": seed, "run": str(d["run"].iloc[0]),
-             "gain": 1 - float(d["loss"].iloc[-1]) / float(_at_tau(c, d["tau"].iloc[-1], d["run"].iloc[0]))}
+             "gain": 1 - float(d["loss"].iloc[-1]) / float(at_tau(c, d["tau"].iloc[-1], d["run"].iloc[0]))}
             for s, seed, d, c in pairs]
     per_run = pd.DataFrame(rows)
     g = per_run.groupby(size)["gain"]
@@ -149,8 +156,8 @@ def factors(decay: pd.DataFrame, const: pd.DataFrame, L0: float, x=collapse.X_GR
         C, L, tau = (d[k].to_numpy(float) for k in ("compute", "loss", "tau"))
         xs = C / C[-1]
         tau_x, L_x = np.interp(x, xs, tau), np.interp(x, xs, L)
-        Lc_x = _at_tau(c, tau_x, d["run"].iloc[0])
-        Lc_end = float(_at_tau(c, tau[-1], d["run"].iloc[0]))
+        Lc_x = at_tau(c, tau_x, d["run"].iloc[0])
+        Lc_end = float(at_tau(c, tau[-1], d["run"].iloc[0]))
         q = (L_x - L0) / (Lc_x - L0)
         before = x < xs[0] * (1 - 1e-9)
         det.append(np.where(before, np.nan, (Lc_x - L0) / (Lc_end - L0)))

@@ -7,20 +7,15 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ..schedules import shape as decay_shape
+from ..schedules import multiplier
 from .config import RunConfig
 
 B1, B2, EPS = 0.9, 0.95, 1e-20  # SPEC §4: no weight decay, no clipping
 
 
 def schedule(cfg: RunConfig) -> optax.Schedule:
-    """s(step) in [0, 1]: linear warmup over cfg.warmup steps, then the decay shape over the last decay_frac.
-
-    Progress u = (step - warmup) / (steps - warmup) reaches 1 at step = cfg.steps, the final evaluation.
-    """
-    w, S, f, name = cfg.warmup, cfg.steps, cfg.decay_frac, cfg.schedule
-    decay = lambda t: decay_shape(name, jnp.clip((t / (S - w) - (1 - f)) / f, 0.0, 1.0), jnp)  # noqa: E731
-    return optax.join_schedules([lambda t: t / w, decay], [w]) if w else decay
+    """s(step) in [0, 1] of the config's schedule, warmup and decay fraction (`schedules.multiplier`)."""
+    return lambda step: multiplier(cfg.schedule, step, cfg.steps, cfg.warmup, cfg.decay_frac, jnp)
 
 
 def lr_factor(cfg: RunConfig, name: str) -> float:

@@ -220,6 +220,19 @@ def show(chart: alt.TopLevelMixin, caption: str = "") -> Figure:
     return Figure(chart, caption)
 
 
+def save_html(chart: alt.TopLevelMixin, path: Path) -> Path:
+    """A standalone page that renders offline: the chart's SVG (vl-convert), with its Vega-Lite spec alongside."""
+    import vl_convert as vlc
+
+    spec = round_data(chart.to_dict())
+    title = spec["title"] if isinstance(spec.get("title"), str) else "chart"
+    page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head><body>\n"
+            f"{vlc.vegalite_to_svg(spec)}\n"
+            f"<script type=\"application/json\" id=\"vega-lite-spec\">{json.dumps(spec)}</script>\n</body></html>\n")
+    paths.atomic_write(Path(path), lambda f: f.write(page.encode()))
+    return Path(path)
+
+
 def vendor_assets(static_dir: Path = VENDOR) -> Path:
     """Write the Vega/Vega-Lite/vega-embed bundle into `static_dir` (once); returns its path.
 
