@@ -94,6 +94,9 @@ def ladder_files(tmp_path_factory):
     bad.loc[7, "loss"] = np.inf
     bad.to_csv(d / "inf.csv", index=False)
     (d / "ladder.txt").write_text(good.to_csv(index=False))
+    good.assign(compute=good["compute"] / good.groupby("P")["compute"].transform("max")).to_csv(d / "flat.csv",
+                                                                                            index=False)
+    (d / "folder.csv").mkdir()
     return d
 
 
@@ -149,9 +152,21 @@ def test_diagnose_bad_input_exits_2_with_one_line(ladder_files, tmp_path):
         (["diagnose", d / "ladder.csv", "--ladder", "first"], ("either FILE or --ladder",)),
         (["diagnose"], ("either FILE or --ladder",)),
         (["diagnose", d / "ladder.csv", "--window", "a", "b"], ("--window", "invalid float value: 'a'")),
+        (["diagnose", d / "folder.csv"], ("folder.csv is a directory",)),
+        (["diagnose", d / "flat.csv"], ("final compute (PFLOP) does not grow with size", "--allow-flat-compute")),
+        (["diagnose", d / "ladder.csv", "--plot", tmp_path / "x.pdf"], ("--plot", "'.pdf'", ".html, .png, .svg")),
+        (["diagnose", d / "ladder.csv", "--plot", tmp_path / "no" / "x.html"], ("--plot", "does not exist")),
     ]
     for r, (_, phrases) in zip(cli_many(*(args for args, _ in cases)), cases):
         assert_one_line_error(r, 2, *phrases)
+
+
+def test_diagnose_plot_writes_a_page_that_opens_offline(ladder_files, tmp_path):
+    r = cli("diagnose", ladder_files / "ladder.csv", "--plot", tmp_path / "d.html")
+    assert r.returncode == 0 and "verdict: supercollapse" in r.stdout and r.stderr == "", r.stderr
+    page = (tmp_path / "d.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "vegaEmbed" in page and "Δ/σ̄ = " in page
+    assert '<script src="http' not in page and not list(tmp_path.glob(".tmp-*"))  # the bundle is inlined
 
 
 def test_diagnose_forty_runs_of_a_thousand_points(tmp_path, capsys):

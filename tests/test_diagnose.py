@@ -108,6 +108,49 @@ def test_bad_input_gets_one_clear_error(tmp_path):
     assert issubclass(DiagnoseError, ValueError)  # the CLI maps ValueError to exit 2
 
 
+def test_bad_sizes_seeds_and_sparse_runs_are_named(tmp_path):
+    good = ladder("super", n_sizes=3, n_seeds=3, n_points=20)
+    cases = [(good.assign(P=good["P"].astype(float).where(good.index != 3)), r"column 'P', at data row\(s\) 3 \(nan\)"),
+             (good.assign(P=good["P"].where(good["P"] > good["P"].min(), 0)), r"column 'P'.*a finite number > 0"),
+             (good.assign(P=good["P"].where(good["P"] > good["P"].min(), -5)), r"column 'P'.*\(-5.0\)"),
+             (good.assign(seed=np.nan), "column 'seed' is empty in 180 row"),
+             (good[good.index % 10 == 9], "fewer than 3 evaluations with x = C/C_final in the window")]
+    for frame, message in cases:  # as a user's file: row numbers count the file's data rows
+        frame.to_csv(tmp_path / "l.csv", index=False)
+        with pytest.raises(DiagnoseError, match=message):
+            diagnose(read_ladder(tmp_path / "l.csv"))
+    (tmp_path / "dir.csv").mkdir()
+    with pytest.raises(DiagnoseError, match="dir.csv is a directory; valid: a file"):
+        read_ladder(tmp_path / "dir.csv")
+
+
+def test_a_ladder_not_compute_optimal_is_refused_or_warned():
+    x = np.linspace(0.02, 1, 50)
+    flat = pd.concat([pd.DataFrame({"P": P, "seed": s, "compute": 1e-3 * x, "tokens": 1e9 / P * x,
+                                    "loss": 0.1 + P ** -0.3 * (1 + (1 - x) ** 2) * (1 + 0.01 * s)})
+                      for P in (1e4, 4e4, 1.6e5) for s in range(3)])
+    with pytest.raises(DiagnoseError, match="final compute .* does not grow with size .*--allow-flat-compute"):
+        diagnose(flat)
+    r = diagnose(flat, L0=0.1, allow_flat_compute=True)
+    assert any("final compute does not grow" in w for w in r.warnings) and "warning: the final compute" in r.to_table()
+    # Equal steps: compute grows with P, tokens do not ([Q] trains to T ∝ P^gamma); and 2 seeds.
+    steps = ladder("super", n_seeds=2).assign(tokens=lambda f: f["compute"] * 1e15 / (6 * 1e5 * 2.0 ** 5))
+    steps["tokens"] = steps.groupby("P")["tokens"].transform(lambda t: t / t.max() * 1e6)
+    w = diagnose(steps).warnings
+    assert any("final tokens do not grow" in v and "equal-step" in v for v in w) and any("only 2 seeds" in v for v in w)
+    assert not diagnose(ladder("super")).warnings  # a compute-optimal ladder with 4 seeds: nothing to say
+
+
+def test_L0_at_its_bound_and_the_jackknife_interval_are_reported():
+    r = diagnose(ladder("super"))
+    assert not r.L0_at_bound and r.ratio_ci[0] < r.window_mean_ratio < r.ratio_ci[1] and r.ratio_se > 0
+    assert f"{r.window_mean_ratio:.3g} ± " in r.to_table() and "jackknife" in r.to_table()
+    below = ladder("super").assign(loss=lambda f: f["loss"] - 0.1)  # L0 = -0.05: the fit stops at its bound 0
+    low = diagnose(below)
+    assert low.L0 == 0 and low.L0_at_bound and "at its lower bound 0" in low.to_table()
+    assert json.loads(low.to_json())["L0_at_bound"] is True
+
+
 def test_forty_runs_of_a_thousand_points(tmp_path):
     # Speed is measured in benchmarks/, not asserted here: this checks a large ladder is analysed correctly.
     ladder("super", n_sizes=5, n_seeds=8, n_points=1000).to_csv(tmp_path / "big.csv", index=False)

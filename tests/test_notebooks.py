@@ -113,6 +113,25 @@ def test_numbers_must_be_finite_and_in_their_declared_range():
     assert ch.validate({"gamma_check": "4"})["gamma_check"] == 4.0
 
 
+def test_every_chapter_parameter_declares_what_is_valid():
+    # Numbers carry a range, strings a set of choices or a path; a comment with '=' makes papermill warn on every
+    # run ("Unable to parse line"), so none has one.
+    for ch in notebooks.chapters():
+        for p in ch.parameters.values():
+            where = f"{ch.name}: {p.name}"
+            assert "=" not in p.help, where
+            if p.type in (int, float):
+                assert notebooks._RANGE.search(p.help) and p.parse(ch.name, p.default) == p.default, where
+            elif p.type is str:
+                assert p.choices or p.is_path, where
+    ch = notebooks.get_chapter("21_random_features")
+    for name, bad in (("lr", "1e6"), ("seed", "-1"), ("a", "1")):
+        with pytest.raises(notebooks.ParameterError, match=f"'{bad}' for parameter '{name}'.*valid: a number in"):
+            ch.validate({name: bad})
+    with pytest.raises(notebooks.ParameterError, match="'0' for parameter 'horizon_factor'.*in \\[0.1, 10\\]"):
+        notebooks.get_chapter("22_solvable_collapse").validate({"horizon_factor": "0"})
+
+
 def test_cli_one_line_errors_before_running(tmp_path):
     run = lambda *a: subprocess.run([sys.executable, "-m", "supercollapse", *a], capture_output=True,  # noqa: E731
                                     text=True, cwd=tmp_path)

@@ -29,6 +29,12 @@ def test_optimal_horizon_is_where_the_minimization_puts_each_size(law):
     np.testing.assert_allclose(front.p, P_LADDER, rtol=1e-6)
 
 
+def test_a_horizon_out_of_reach_names_the_sizes_and_the_exponents():
+    # nu/mu = 40: t* of p = 10^9 would be e^830, past the bisection's e^143 (chapter 20's -p mu 0.1 -p nu 4).
+    with pytest.raises(ValueError, match=r"size p in \[10, 1e\+09\].*grow too steeply.*p\^\(nu/mu\)"):
+        theory.optimal_horizon(theory.two_term(0.1, 4.0), P_LADDER)
+
+
 def test_frontier_minimizes_the_loss_at_fixed_compute():
     law = theory.phase_two()
     C = np.logspace(3, 15, 7)
@@ -205,6 +211,22 @@ def test_sgd_adds_variance_only():
         spread[B] = runs[:, -1].std() / runs[:, -1].mean()
     assert excess[16] < 0.04 and 4 < excess[1] / excess[16] < 32
     assert spread[1] > 2 * spread[16]
+
+
+def test_a_learning_rate_past_the_stability_edge_is_refused_naming_it():
+    # The mean recursion is m' = A m + c with A = diag((1 − ηs)² + η²s²/B) + (η²s²/B)·1ᵀ: bounded iff A's
+    # spectral radius is below 1, which `stable_lr` must find; mean_loss and simulate refuse lr past it.
+    spec = rf.spectrum(rf.Task(a=2.0, b=1.25, M=256), 16)
+    for B in (1, 8):
+        edge = sgd.stable_lr(spec, B)
+        s = spec.s
+        radius = lambda lr: np.max(np.abs(np.linalg.eigvals(  # noqa: E731
+            np.diag((1 - lr * s) ** 2 + lr**2 * s**2 / B) + np.outer(lr**2 * s**2 / B, np.ones_like(s)))))
+        assert radius(0.99 * edge) < 1 < radius(1.01 * edge)
+        assert np.isfinite(sgd.mean_loss(spec, np.full(50, 0.99 * edge), B)).all()
+        for f in (sgd.mean_loss, lambda *a: sgd.simulate(*a, seeds=[0])):
+            with pytest.raises(ValueError, match=f"lr = {1.01 * edge:g} makes one-pass SGD diverge .*lr < "):
+                f(spec, np.full(5, 1.01 * edge), B)
 
 
 def test_schedule_shapes_and_validation():

@@ -49,13 +49,15 @@ def cmd_list(args):
     return 0
 
 
-def _output_path(text, option="--output", example="chapter.ipynb"):
-    """An output file option, resolved against the working directory and checked before anything runs."""
+def _output_path(text, option="--output", suffixes=None, example="chapter.ipynb"):
+    """A file the command will write, resolved against the working directory and checked before anything runs."""
     from pathlib import Path
 
     if text is None:
         return None
     path = Path(text).expanduser().resolve()
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise ValueError(f"{option} {path}: unknown file type {path.suffix or '(none)'!r}; valid: {', '.join(suffixes)}")
     if path.is_dir():
         raise ValueError(f"{option} {path} is a directory; valid: a file path such as {path / example}")
     if not path.parent.is_dir():
@@ -244,6 +246,7 @@ def cmd_sweep(args):
 def cmd_diagnose(args):
     if bool(args.file) == bool(args.ladder):
         raise notebooks.ParameterError("give either FILE or --ladder NAME (see `supercollapse ladders`)")
+    plot = _output_path(args.plot, "--plot", (".html", ".png", ".svg"), "diagnosis.html")
     if args.ladder:
         from . import study
 
@@ -252,14 +255,15 @@ def cmd_diagnose(args):
         from .analysis.diagnose import read_ladder  # pandas and scipy: after the checks that need neither
 
         frame = read_ladder(args.file)
-    from .analysis.diagnose import diagnose
+    from .analysis.diagnose import diagnose, read_ladder
 
-    reference = None
-    if args.reference:
-        from .analysis.diagnose import read_ladder
+    reference = read_ladder(args.reference) if args.reference else None
+    report = diagnose(frame, L0=args.L0, window=args.window, reference=reference,
+                      allow_flat_compute=args.allow_flat_compute)
+    if plot:
+        from .pages import diagnosis
 
-        reference = read_ladder(args.reference)
-    report = diagnose(frame, L0=args.L0, window=args.window, reference=reference)
+        diagnosis.save(diagnosis.figure(frame, report), plot)
     print(report.to_json() if args.json else report.to_table())
     return 0
 
@@ -285,7 +289,7 @@ def _schedules_predict(args):
                                        "Buvar; see `supercollapse runs list`) and --schedule NAME")
     if not 0 < args.decay_frac <= 1:
         raise ValueError(f"--decay-frac {args.decay_frac:g} is invalid; valid: a number in (0, 1]")
-    plot = _output_path(args.plot, "--plot", "prediction.html")
+    plot = _output_path(args.plot, "--plot", (".html",), "prediction.html")
     import pandas as pd
 
     from .analysis.schedules import PAPER_ALPHA, THEORY_ALPHA, predict_schedule, variant_label
@@ -353,6 +357,31 @@ def cmd_data(args):
     return 0
 
 
+_DIAGNOSE_HELP = """\
+Does a ladder of loss curves (sizes x seeds, each trained to its own horizon) collapse, or supercollapse?
+Each run is normalized by its own final point, l(x) = (L(x) - L0)/(L_final - L0) at x = C/C_final; the
+spread of l across all runs (Delta) is compared with the spread across seeds of one size (sigma).
+
+Input: one row per evaluation of one run (long format), with the columns
+  P        parameter count of the run's model (> 0); or D, its width, when P is unknown
+  seed     the run's seed (any value; not empty)
+  compute  training compute so far, in PFLOP (1e15 FLOP; the verdict only uses ratios C/C_final);
+           or tokens (training tokens so far) with P: compute = 6 P tokens / 1e15
+  loss     the test loss at that evaluation (> 0)
+  run      optional: an id per run; without it, a run is one (size, seed) pair
+Extra columns are kept (step or tokens tell an equal-step ladder apart). A ladder needs at least 2
+sizes (3 to fit L0), at least 2 seeds per size (3 or more for a trustworthy sigma), at least 3
+evaluations per run inside the window, and final compute that grows with size.
+
+Prints L0 (and whether it sits at its bound 0), Delta and sigma at x = 0.1 ... 0.9, the window mean of
+Delta/sigma with a jackknife error, the verdict (supercollapse below 1, collapse below 3, else no
+collapse), and warnings: not compute-optimal (final compute or tokens not growing with size), too few
+seeds, an interval spanning a threshold. Exit status 2 with one line when the input is not usable.
+
+Example: supercollapse diagnose --ladder wide_collapse --plot collapse.html
+"""
+
+
 def parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="supercollapse", description=__doc__)
     sub = ap.add_subparsers(dest="command", required=True)
@@ -388,19 +417,22 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "diagnose", help="does a ladder of loss curves collapse, or supercollapse?",
-        description="Analyse a ladder: a long-format CSV or Parquet file (columns: P or D, seed, compute or "
-                    "tokens, loss; one row per evaluation), an authors'-format pandas pickle (.pkl/.pickle: "
-                    "unpickling runs code from the file, so only name files you trust), or --ladder NAME "
-                    "from the book's run store.")
-    p.add_argument("file", nargs="?")
-    p.add_argument("--ladder", help="a ladder of the book (see `supercollapse ladders`)")
+        formatter_class=argparse.RawDescriptionHelpFormatter, description=_DIAGNOSE_HELP)
+    p.add_argument("file", nargs="?", help="a long-format ladder: .csv, .parquet (.pq), or an authors' .pkl/.pickle")
+    p.add_argument("--ladder", help="a ladder of the book (see `supercollapse ladders`) instead of FILE")
     p.add_argument("--scale", choices=SCALES, default="cpu", help="with --ladder: which scale's runs")
-    p.add_argument("--L0", default="auto", help="'auto' (fit L = a C^-b + L0) or a number")
-    p.add_argument("--window", nargs=2, type=float, default=(0.5, 0.95), metavar=("START", "END"))
+    p.add_argument("--L0", default="auto", help="'auto' (fit L = a C^-b + L0 to the seed-mean final points) or a number")
+    p.add_argument("--window", nargs=2, type=float, default=(0.5, 0.95), metavar=("START", "END"),
+                   help="the range of x = C/C_final that Δ/σ̄ is averaged over (default 0.5 0.95)")
     p.add_argument("--reference", metavar="CONST_FILE",
                    help="the constant-LR twin ladder (same sizes and seeds, with a tau column in both files): "
                         "reports the decay gain per size and warns when it varies with size")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--allow-flat-compute", action="store_true",
+                   help="analyse a ladder whose final compute does not grow with size (refused otherwise; "
+                        "give --L0 too: no L0 can be fitted on it)")
+    p.add_argument("--plot", metavar="FILE", help="also draw loss vs compute with the fit, ℓ(x), and Δ vs σ: "
+                   ".html (one page that opens offline), .png or .svg")
+    p.add_argument("--json", action="store_true", help="one JSON object instead of the table")
     p.set_defaults(func=cmd_diagnose)
 
     p = sub.add_parser(

@@ -8,6 +8,11 @@ Verdict, from the mean of Δ/σ̄ over the window (default x in [0.5, 0.95]; SPE
   noise alone; 3 leaves that margin while a systematic size-dependent deviation d stays below about 2.8σ
   (Δ² ≈ σ² + d²).
 - "no collapse": ratio >= 3. A size-dependent shape dominates the noise ([Q] Fig. 4: no µP, wrong gamma).
+
+The ratio carries a jackknife error over runs (`collapse.ratio_jackknife`; a seed bootstrap shrinks σ). A
+ladder whose final compute does not grow with size is refused (the L0 fit and the claim both need C_final rising
+with P) unless the caller accepts it; final tokens that do not grow with size (an equal-step ladder, not
+compute-optimal), 2 seeds per size, an L0 at its bound 0 and an interval spanning a verdict threshold are reported.
 """
 from __future__ import annotations
 
@@ -25,7 +30,9 @@ SUPERCOLLAPSE_BELOW = 1.0
 COLLAPSE_BELOW = 3.0
 REPORT_X = tuple(round(0.1 * k, 1) for k in range(1, 10))  # x = 0.1 ... 0.9
 EXTENSIONS = {".csv": "CSV", ".parquet": "Parquet", ".pq": "Parquet", ".pkl": "pickle", ".pickle": "pickle"}
-COLUMNS = "a size column (P or D), seed, compute [PFLOP] or tokens, loss; one row per evaluation"
+COLUMNS = "a size column (P or D), seed, compute [PFLOP] (or tokens, with P), loss; one row per evaluation"
+MIN_IN_WINDOW = 3  # evaluations of each run inside the window: fewer, and Δ there is a straight line's
+FEW_SEEDS = 3  # below it, a warning: a ddof-0 σ of 2 seeds averages σ/√π, 44% low, so Δ/σ̄ reads high
 
 
 class DiagnoseError(ValueError):
@@ -35,6 +42,8 @@ class DiagnoseError(ValueError):
 def read_ladder(path) -> pd.DataFrame:
     """Read a long-format CSV or Parquet ladder, or an explicitly named authors'-format pickle (runs its code)."""
     path = Path(path)
+    if path.is_dir():
+        raise DiagnoseError(f"{path} is a directory; valid: a file ({', '.join(EXTENSIONS)})")
     kind = EXTENSIONS.get(path.suffix.lower())
     if kind is None:
         raise DiagnoseError(f"{path}: unknown file type {path.suffix or '(none)'!r}; valid: {', '.join(EXTENSIONS)}")
@@ -52,6 +61,20 @@ def read_ladder(path) -> pd.DataFrame:
     return ladder_frame(raw, name=str(path))
 
 
+def _numbers(frame: pd.DataFrame, col: str, name: str, *, positive: bool) -> np.ndarray:
+    """Column `col` as finite floats (> 0 or >= 0); DiagnoseError naming the first bad rows otherwise."""
+    values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(values) | ((values <= 0) if positive else (values < 0))
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        shown = ", ".join(f"{i} ({frame[col].iloc[i]})" for i in rows[:5]) + (" ..." if len(rows) > 5 else "")
+        raise DiagnoseError(f"{name}: {len(rows)} non-finite, non-numeric or out-of-range value(s) in column {col!r}, "
+                            f"at data row(s) {shown} (counting from 0); every {col} must be a finite number "
+                            f"{'> 0' if positive else '>= 0'}")
+    return values
+
+
 def ladder_frame(raw: pd.DataFrame, name: str = "the ladder") -> pd.DataFrame:
     """Bring a user's long table to the long frame: size P or D, seed, compute (or tokens with P), loss."""
     cols = set(raw.columns)
@@ -62,15 +85,70 @@ def ladder_frame(raw: pd.DataFrame, name: str = "the ladder") -> pd.DataFrame:
         missing.append("compute or tokens")
     if missing:
         raise DiagnoseError(f"{name}: missing column(s) {', '.join(missing)}; valid input has {COLUMNS}")
-    frame = raw.copy()
+    if "compute" not in cols and "P" not in cols:
+        raise DiagnoseError(f"{name}: tokens become compute only with P (compute = 6·P·tokens / 1e15 PFLOP); "
+                            "add a P column or a compute column")
+    frame = raw.copy().reset_index(drop=True)
+    for col in ("P", "D", "compute", "tokens", "loss"):
+        if col in cols:
+            frame[col] = _numbers(frame, col, name, positive=col in ("P", "D", "loss"))
+    unseeded = np.flatnonzero(frame["seed"].isna().to_numpy())
+    if len(unseeded):
+        raise DiagnoseError(f"{name}: column 'seed' is empty in {len(unseeded)} row(s) (data rows "
+                            f"{', '.join(map(str, unseeded[:5]))}{' ...' if len(unseeded) > 5 else ''}); every row "
+                            "names the seed of its run")
     if "compute" not in cols:
-        if "P" not in cols:
-            raise DiagnoseError(f"{name}: tokens become compute only with P (compute = 6·P·tokens); add P or compute")
-        frame["compute"] = 6 * pd.to_numeric(frame["P"], errors="coerce") * pd.to_numeric(frame["tokens"], errors="coerce") / 1e15
+        frame["compute"] = 6 * frame["P"] * frame["tokens"] / 1e15
     if "run" not in cols:
         size = "P" if "P" in cols else "D"
-        frame["run"] = [f"{size}={s}/seed={r}" for s, r in zip(frame[size], frame["seed"])]
+        frame["run"] = [f"{size}={s:g}/seed={r}" for s, r in zip(frame[size], frame["seed"])]
     return frame
+
+
+def _rising(per_size: pd.Series) -> bool:
+    """Whether a per-size quantity grows strictly from each size to the next (beyond float rounding)."""
+    v = per_size.to_numpy(dtype=float)
+    return bool((np.diff(v) > 1e-6 * np.abs(v[1:])).all())
+
+
+def _check_shape(frame: pd.DataFrame, window, allow_flat_compute: bool) -> list[str]:
+    """Refuse a ladder the diagnostic cannot judge; the warnings for one it can judge with reservations."""
+    size = frames.size_column(frame)
+    short = []
+    for r in frames.curves(frame):
+        x = r.compute / r.compute[-1]
+        if ((x >= window[0] - 1e-12) & (x <= window[1] + 1e-12)).sum() < MIN_IN_WINDOW:
+            short.append(r.run)
+    if short:
+        raise DiagnoseError(f"{len(short)} run(s) ({', '.join(short[:3])}{' ...' if len(short) > 3 else ''}) have "
+                            f"fewer than {MIN_IN_WINDOW} evaluations with x = C/C_final in the window "
+                            f"[{window[0]:g}, {window[1]:g}]; evaluate more often, or widen --window")
+    final = frames.final_points(frame)
+    warnings = []
+    # Per size, the seed-mean final compute and final tokens (or steps; or C/P, tokens up to a constant).
+    tokens = next((c for c in ("tokens", "step") if c in final.columns), None)
+    if tokens is None and size == "P":
+        final = final.assign(tokens_per_P=final["compute"] / final["P"])
+        tokens = "tokens_per_P"
+    C_end = final.groupby(size, sort=True)["compute"].mean()
+    T_end = final.groupby(size, sort=True)[tokens].mean() if tokens else None
+    if not _rising(C_end):
+        what = ", ".join(f"{size} = {s:g}: {c:.3g}" for s, c in C_end.items())
+        if not allow_flat_compute:
+            raise DiagnoseError(f"the final compute (PFLOP) does not grow with size ({what}): not a compute-optimal "
+                                "ladder, and the L0 fit needs C_final rising with size; train larger sizes longer, "
+                                "or pass --allow-flat-compute (and --L0 VALUE) to analyse it anyway")
+        warnings.append(f"the final compute does not grow with size ({what}): not a compute-optimal ladder, so "
+                        "[Q]'s (super)collapse is not expected")
+    elif T_end is not None and not _rising(T_end):
+        warnings.append(f"the final {'tokens (C/P)' if tokens == 'tokens_per_P' else tokens} do not grow with size: "
+                        "an equal-step ladder is not compute-optimal ([Q] trains each size to T ∝ P^gamma), so the "
+                        "verdict compares shapes; it does not test the compute-optimal ladder's supercollapse")
+    n_seeds = int(frame.groupby(size)["seed"].nunique().min())
+    if n_seeds < FEW_SEEDS:
+        warnings.append(f"only {n_seeds} seeds at some size: σ from {n_seeds} seeds runs low (44% at 2), so Δ/σ̄ "
+                        f"reads high; use {FEW_SEEDS} or more")
+    return warnings
 
 
 @dataclass(frozen=True)
@@ -96,6 +174,10 @@ class Report:
     n_seeds: int  # fewest seeds of any size
     cross_rms: float  # Δ² split over the window (spread.decomposition): the cross-size part, as an rms
     within_rms: float  # ... and the within-size (seed) part
+    ratio_se: float  # jackknife over runs of window_mean_ratio (`collapse.ratio_jackknife`, L0 held)
+    ratio_ci: tuple[float, float]  # its 95% interval
+    L0_at_bound: bool  # the fitted L0 sits at its lower bound 0: the fit found no irreducible loss
+    warnings: tuple[str, ...]  # what makes the verdict less than it seems (module docstring)
     gain: tuple[float, ...] | None = None  # with a constant-LR reference: the decay gain per size
     gain_se: tuple[float, ...] | None = None
     gain_p_value: float | None = None
@@ -121,10 +203,12 @@ class Report:
             return "n/a" if v is None or (isinstance(v, float) and not math.isfinite(v)) else format(v, fmt)
 
         fit = f"a = {num(self.a)}, b = {num(self.b)}" if self.L0_source == "fit" else "given"
+        bound = ("; at its lower bound 0: the fit found no irreducible loss, so each curve is divided by its whole "
+                 "loss (try --L0 VALUE)") if self.L0_at_bound else ""
         lines = [
             f"ladder: {len(self.sizes)} sizes ({self.size_column} = {', '.join(num(s) for s in self.sizes)}), "
             f"{self.n_runs} runs, >= {self.n_seeds} seeds per size",
-            f"L0 = {num(self.L0, '.6g')}  ({fit}; L = a·C^(-b) + L0, C in PFLOP)",
+            f"L0 = {num(self.L0, '.6g')}  ({fit}; L = a·C^(-b) + L0, C in PFLOP{bound})",
             "",
             f"{'x':>5}  {'delta':>10}  {'sigma_mean':>10}  {'sigma_min':>10}  {'sigma_max':>10}  {'delta/sigma':>11}",
         ]
@@ -133,7 +217,9 @@ class Report:
                          f"{num(d / s if s else float('nan'), '.3g'):>11}")
         lines += [
             "",
-            f"mean delta/sigma on x in [{self.window[0]:g}, {self.window[1]:g}]: {num(self.window_mean_ratio, '.3g')}",
+            f"mean delta/sigma on x in [{self.window[0]:g}, {self.window[1]:g}]: {num(self.window_mean_ratio, '.3g')} "
+            f"± {num(self.ratio_se, '.2g')} (jackknife over runs, 95%: {num(self.ratio_ci[0], '.3g')} to "
+            f"{num(self.ratio_ci[1], '.3g')})",
             f"onset (delta < sigma from here to x = {collapse.ONSET_UPTO:g}): {num(self.onset, '.2f')}",
             f"verdict: {self.verdict}",
             f"where the spread comes from (rms over the window): cross-size {num(self.cross_rms, '.3g')}, "
@@ -147,6 +233,7 @@ class Report:
                              f"(p = {num(self.gain_p_value, '.2g')} < {spread.GAIN_VARIES_P:g}): each size's curve "
                              "is rescaled differently late in training, which no L0 can collapse; train sizes where "
                              "the gain is flat (see the book's chapter 'When supercollapse fails')")
+        lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
 
@@ -160,10 +247,11 @@ def verdict(window_mean_ratio: float) -> str:
 
 
 def diagnose(frame: pd.DataFrame, L0: float | str = "auto", window=collapse.WINDOW,
-             reference: pd.DataFrame | None = None) -> Report:
+             reference: pd.DataFrame | None = None, *, allow_flat_compute: bool = False) -> Report:
     """Fit L0 (or take it), normalize each run by its own final loss, compare Δ with σ̄, and give a verdict.
 
     `reference`: the constant-LR twin ladder (same sizes and seeds, a `tau` column in both), for the decay gain.
+    `allow_flat_compute`: analyse a ladder whose final compute does not grow with size (with a warning).
     """
     if not isinstance(frame, pd.DataFrame):
         raise DiagnoseError(f"expected a pandas DataFrame, got {type(frame).__name__}")
@@ -184,12 +272,19 @@ def diagnose(frame: pd.DataFrame, L0: float | str = "auto", window=collapse.WIND
         frame = frames.validate(frame, min_sizes=2, min_seeds=2)
     except ValueError as e:
         raise DiagnoseError(f"{e}; valid input has {COLUMNS}, at least 2 sizes and 2 seeds per size") from None
+    warnings = _check_shape(frame, window, allow_flat_compute)
     try:
         result = collapse.analyze(frame, L0, window=window)
     except ValueError as e:  # L0 not below a final loss, too few sizes to fit L0
         raise DiagnoseError(str(e)) from None
     if not math.isfinite(result.window_mean_ratio):
         raise DiagnoseError("the noise floor is zero or undefined in the window: are the seeds' curves identical?")
+    boot = collapse.ratio_jackknife(result)
+    crossed = [t for t in (SUPERCOLLAPSE_BELOW, COLLAPSE_BELOW) if boot.ci[0] < t <= boot.ci[1]]
+    if crossed:
+        warnings.append(f"the 95% interval of Δ/σ̄ spans the verdict threshold {crossed[0]:g}: "
+                        "more seeds would settle the verdict")
+    at_bound = result.fit is not None and result.fit.L0 <= 1e-9 * float(result.grid.L_final.min())
     idx = [int(np.argmin(np.abs(result.x - x))) for x in REPORT_X]
     pick = lambda v: tuple(float(v[i]) for i in idx)  # noqa: E731
     size = frames.size_column(frame)
@@ -225,5 +320,9 @@ def diagnose(frame: pd.DataFrame, L0: float | str = "auto", window=collapse.WIND
         n_seeds=int(frame.groupby(size)["seed"].nunique().min()),
         cross_rms=split.cross_rms,
         within_rms=split.within_rms,
+        ratio_se=boot.se,
+        ratio_ci=boot.ci,
+        L0_at_bound=at_bound,
+        warnings=tuple(warnings),
         **gain,
     )

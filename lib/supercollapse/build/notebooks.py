@@ -238,10 +238,11 @@ def execute(chapter: Chapter, params: dict, *, force: bool = False, progress: bo
         os.environ["SUPERCOLLAPSE_PROGRESS"] = "1" if progress else "0"
         try:
             # The kernel's own start-up warnings (e.g. "running over TCP without encryption": it listens on
-            # localhost only) are not the reader's business: its log level is ERROR.
+            # localhost only) are not the reader's business, nor its "KeyboardInterrupt caught in kernel" when a
+            # failed cell ends the run (the failure is reported in one line): its log level is CRITICAL.
             pm.execute_notebook(str(src), str(dst), parameters=params, kernel_name="python3",
                                 cwd=str(chapter.path.parent), progress_bar=progress, log_output=progress,
-                                extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                                extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
         except pm.PapermillExecutionError as e:
             raise ChapterError(f"chapter {chapter.name} failed in cell {e.exec_count}: {e.ename}: {e.evalue}") from None
         except DeadKernelError:

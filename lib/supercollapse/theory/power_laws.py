@@ -127,7 +127,9 @@ def optimal_horizon(law: PowerLawSum, p, k: float = 6.0, iters: int = 200) -> np
     span = 60.0 + 4 * np.abs(logp)
     lo, hi = -span, span
     if not ((slope(lo) > 0).all() and (slope(hi) < 0).all()):
-        raise ValueError("the compute-optimal horizon lies outside log t in ±(60 + 4|log p|); check the exponents")
+        raise ValueError(f"the compute-optimal horizon of a size p in [{np.exp(logp.min()):.3g}, {np.exp(logp.max()):.3g}] lies "
+                         "outside log t in ±(60 + 4|log p|): the law's horizons grow too steeply with p (for two "
+                         "terms, t* ∝ p^(nu/mu)); valid: exponents whose horizons stay in that range")
     for _ in range(iters):
         mid = (lo + hi) / 2
         up = slope(mid) > 0  # more time still pays: the optimum lies at larger t

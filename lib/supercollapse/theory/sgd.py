@@ -32,18 +32,37 @@ def schedule(shape: str, steps: int, decay_frac: float = 1.0) -> np.ndarray:
     return np.asarray(schedule_shape(shape, v.astype(np.float32)), dtype=float)
 
 
-def _check(lr, B) -> np.ndarray:
+def _kappa(s: np.ndarray, lr: float, B: int) -> float:
+    """κ = (η/B) Σ_i s_i/(2 − ηs_i(1 + 1/B)) of `noise_excess`; inf where a mode's own step overshoots."""
+    room = 2 - lr * s * (1 + 1 / B)
+    return float(lr / B * np.sum(s / room)) if (room > 0).all() else float("inf")
+
+
+def stable_lr(spec: Spectrum, B: int) -> float:
+    """The largest constant learning rate whose expected SGD loss stays bounded: κ(η) < 1 (`noise_excess`)."""
+    lo, hi = 0.0, 2 / (float(spec.s.max()) * (1 + 1 / B))  # κ grows with η and is infinite from hi on
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if _kappa(spec.s, mid, B) < 1 else (lo, mid)
+    return lo
+
+
+def _check(lr, B, spec: Spectrum | None = None) -> np.ndarray:
     lr = np.asarray(lr, dtype=float)
     if lr.ndim != 1 or not len(lr) or (lr < 0).any():
         raise ValueError("lr must be a non-empty 1-d array of non-negative per-step learning rates")
     if not (isinstance(B, (int, np.integer)) and B >= 1):
         raise ValueError(f"B={B!r} must be a positive integer")
+    # Past κ = 1 the mean loss grows without bound: refuse, rather than draw overflowing curves.
+    if spec is not None and _kappa(spec.s, float(lr.max()), B) >= 1:
+        raise ValueError(f"lr = {lr.max():g} makes one-pass SGD diverge at batch size {B}, width {len(spec.s)}: "
+                         f"valid: lr < {stable_lr(spec, B):.3g} there")
     return lr
 
 
 def mean_loss(spec: Spectrum, lr, B: int) -> np.ndarray:
     """Exact expected loss of one-pass SGD before each step and after the last (length steps + 1)."""
-    lr = _check(lr, B)
+    lr = _check(lr, B, spec)
     s, sigma2 = spec.s, 2 * spec.floor
     m = spec.q ** 2  # m_i = E[e_i²]
     out = np.empty(len(lr) + 1)
@@ -62,7 +81,7 @@ def simulate(spec: Spectrum, lr, B: int, seeds, *, key: int = 0, chunk: int = 64
     NumPy, float64, all seeds advanced together; each seed's stream is its own, so adding seeds leaves the others
     unchanged. (NumPy's Gaussian sampler beats JAX's on a CPU here, and nothing needs compiling per width.)
     """
-    lr = _check(lr, B)
+    lr = _check(lr, B, spec)
     seeds = [int(sd) for sd in np.atleast_1d(seeds)]
     rngs = [np.random.default_rng([key, sd]) for sd in seeds]
     s, sigma, N = spec.s, np.sqrt(2 * spec.floor), len(spec.s)
@@ -97,7 +116,7 @@ def noise_excess(spec: Spectrum, lr: float, B: int, t: float | None = None) -> f
     ones, equilibrated first, dominate Tr H); with `t`, each mode counts with the fraction 1 − e^(−2 s_i t) of its
     equilibrium it has reached by time t.
     """
-    _check(np.array([lr], dtype=float), B)
+    _check(np.array([lr], dtype=float), B, spec)
     reached = 1.0 if t is None else -np.expm1(-2 * spec.s * t)
     kappa = lr / B * float(np.sum(reached * spec.s / (2 - lr * spec.s * (1 + 1 / B))))
     return kappa / (1 - kappa)
