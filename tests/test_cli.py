@@ -302,6 +302,26 @@ def test_runs_list_show_verify(store_with_first_smoke):
     assert verify.returncode == (0 if curated_clean else 1), verify.stdout
 
 
+def test_runs_verify_and_repair_cover_checkpoints_pools_notebooks_and_fits(tmp_path):
+    (tmp_path / "checkpoints" / "abcd").mkdir(parents=True)
+    (tmp_path / "checkpoints" / "abcd" / "abcd.npz").write_bytes(b"PK\x03\x04 cut short")
+    (tmp_path / "executed" / ".tmp-999999999-x").mkdir(parents=True)
+    (tmp_path / "fits").mkdir()
+    (tmp_path / "fits" / "horizon-x.json").write_text("{")
+    (tmp_path / "pools" / "0123456789abcdef").mkdir(parents=True)  # no spec.json: not a pool of this code
+    verify = cli("runs", "verify", cache=tmp_path)
+    assert verify.returncode == 1 and "Traceback" not in verify.stderr, verify.stderr
+    for line in (f"{tmp_path / 'checkpoints'}: 1 problems", "  abcd/abcd.npz: unreadable",
+                 f"{tmp_path / 'executed'}: 1 problems", "  .tmp-999999999-x: an interrupted execution",
+                 f"{tmp_path / 'fits'}: 1 problems", "  horizon-x.json: unreadable fit",
+                 f"{tmp_path / 'pools'}: 1 problems", "  0123456789abcdef: its spec.json is unreadable"):
+        assert line in verify.stdout, (line, verify.stdout)
+    repair = cli("runs", "repair", cache=tmp_path)
+    assert repair.returncode == 0 and "removed 1 damaged or interrupted files" in repair.stdout, repair.stderr
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert "0 problems" in cli("runs", "verify", cache=tmp_path).stdout.splitlines()[-1]
+
+
 def test_runs_verify_catches_a_tampered_entry_and_list_survives_a_damaged_one(store_with_first_smoke):
     cache, store, cfgs = store_with_first_smoke
     tampered, damaged = run_key(cfgs[1]), run_key(cfgs[2])

@@ -43,6 +43,27 @@ def test_pool_equals_online_sampling():
     assert [p.stat().st_mtime_ns for p in shards] == mtimes  # built once, then only read
 
 
+def test_a_damaged_shard_is_rebuilt_on_read_and_verify_names_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("SUPERCOLLAPSE_CACHE", str(tmp_path))  # its own pools: the session's stay intact
+    pool = data.ExamplePool(11, "test")
+    first = pool.read(0, 100)
+    shard = pool.dir / "test_00000.npy"
+    good = shard.read_bytes()
+    assert data.pool_problems(tmp_path / "pools") == []
+    shard.write_bytes(good[:1000])  # truncated, as a full disk or a kill leaves it
+    assert [(p.name, "unreadable" in why) for p, why in data.pool_problems(tmp_path / "pools")] == [(shard.name, True)]
+    with pytest.warns(data.PoolShardRebuilt, match=f"shard {shard} is damaged"):
+        np.testing.assert_array_equal(data.ExamplePool(11, "test").read(0, 100), first)
+    assert shard.read_bytes() == good
+    rows = np.load(shard)
+    rows[5, 0] += 0.25  # readable, but not the stream
+    np.save(shard, rows)
+    (pool.dir / ".tmp-999999999-x.npy").write_bytes(b"")  # a write its (long dead) process never finished
+    found = {p.name: why for p, why in data.pool_problems(tmp_path / "pools")}
+    assert found == {shard.name: "its rows differ from the stream's definition",
+                     ".tmp-999999999-x.npy": "an interrupted write"}
+
+
 def test_streams_do_not_depend_on_batch_size_or_model_seed():
     cfg = RunConfig(B=100, T=1000, warmup=1, eval_size=300)
     x, y = data.train_stream(cfg)(3, 2)  # steps 3 and 4: examples 300..499

@@ -114,7 +114,7 @@ def test_bad_sizes_seeds_and_sparse_runs_are_named(tmp_path):
              (good.assign(P=good["P"].where(good["P"] > good["P"].min(), 0)), r"column 'P'.*a finite number > 0"),
              (good.assign(P=good["P"].where(good["P"] > good["P"].min(), -5)), r"column 'P'.*\(-5.0\)"),
              (good.assign(seed=np.nan), "column 'seed' is empty in 180 row"),
-             (good[good.index % 10 == 9], "fewer than 3 evaluations with x = C/C_final in the window")]
+             (good[good.index % 10 == 9], "fewer than 2 evaluations with x = C/C_final in the window")]
     for frame, message in cases:  # as a user's file: row numbers count the file's data rows
         frame.to_csv(tmp_path / "l.csv", index=False)
         with pytest.raises(DiagnoseError, match=message):

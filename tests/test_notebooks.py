@@ -55,6 +55,32 @@ def test_cache_key_tracks_parameters_and_only_imported_library_code(tmp_path):
     assert "engine/train.py" not in rel("from supercollapse.engine import config")
 
 
+def test_a_default_parameter_keys_as_not_given_and_curated_bytes_key_too(tmp_path, monkeypatch):
+    ch = notebooks.get_chapter("01_first_ladder")  # `run CH` passes {}, `build` passes {"scale": "cpu"}
+    assert notebooks.cache_key(ch, {"scale": "cpu"}) == notebooks.cache_key(ch, {}) != \
+        notebooks.cache_key(ch, {"scale": "smoke"})
+    monkeypatch.setattr(notebooks.paths, "CURATED_RUNS", tmp_path)
+    (tmp_path / "k").mkdir()
+    (tmp_path / "k" / "curves.npz").write_bytes(b"one")
+    before = notebooks.cache_key(ch, {})
+    (tmp_path / "k" / "curves.npz").write_bytes(b"two")  # same name, edited or damaged content
+    assert notebooks.cache_key(ch, {}) != before
+
+
+def test_killed_executions_and_unreadable_results_are_cleared(tmp_path, monkeypatch):
+    monkeypatch.setenv("SUPERCOLLAPSE_CACHE", str(tmp_path / "cache"))
+    ch = write_chapter(tmp_path, 'x = 1  # a number, range [0, 2]')
+    out = notebooks.executed_path(ch, {})
+    out.parent.mkdir(parents=True)
+    debris = out.parent / ".tmp-999999999-abc"
+    debris.mkdir()
+    out.write_text('{"cells": [')  # a result cut short
+    assert {p.name for p, _ in notebooks.executed_problems()} == {debris.name, out.name}
+    path, ran = notebooks.execute(ch, {}, progress=False)
+    assert ran and path == out and notebooks.executed_problems() == [] and not debris.exists()
+    assert notebooks.execute(ch, {}, progress=False) == (out, False)
+
+
 def cli(*args):
     return subprocess.run([sys.executable, "-m", "supercollapse", *args], capture_output=True, text=True,
                           timeout=120)

@@ -93,6 +93,14 @@ def test_concurrent_writers_same_key(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == [run_key(CFG)]
 
 
+def test_a_write_in_progress_is_not_debris(tmp_path):
+    store = runs.RunStore(tmp_path)
+    live, dead = tmp_path / f".tmp-{os.getpid()}-k-a", tmp_path / ".tmp-999999999-k-b"
+    live.mkdir(), dead.mkdir()
+    assert store.verify() == [f"{dead.name}: an interrupted write (safe to delete)"] and store.keys() == []
+    assert store.repair() == [dead.name] and live.is_dir() and not dead.exists()
+
+
 def test_killed_mid_write_leaves_no_entry(tmp_path):
     # A real process, paused inside save() after the curves are written, killed with SIGKILL.
     script = textwrap.dedent(f"""

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from supercollapse.engine import optim, train
+from supercollapse.engine import checkpoint, optim, train
 from supercollapse.engine.config import RunConfig, run_key
 from supercollapse.engine.tasks import fourier as data
 from supercollapse.engine.tasks import param_count, tokens
@@ -68,11 +68,49 @@ def test_resume_after_interruption_is_bit_for_bit(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "train_stream", interrupted)
     with pytest.raises(KeyboardInterrupt):
         train.train(CFG, checkpoint_dir=tmp_path, checkpoint_seconds=0, progress=False)
-    assert (tmp_path / f"{run_key(CFG)}.npz").exists()
+    ckpt = tmp_path / f"{run_key(CFG)}.npz"
+    first_part = float(checkpoint.read(ckpt)["elapsed_s"])
     monkeypatch.setattr(data, "train_stream", stream)
-    resumed = train.train(CFG, checkpoint_dir=tmp_path, checkpoint_seconds=0, progress=False)
+    timing = {}
+    resumed = train.train(CFG, checkpoint_dir=tmp_path, checkpoint_seconds=0, progress=False, timing=timing)
     assert same(full, resumed)
     assert not list(tmp_path.iterdir())  # the checkpoint is removed once the run finishes
+    # The wall time counts the part before the interruption too, and says where the run resumed.
+    assert first_part > 0 and timing["wall_time_s"] > first_part and timing["resumed_at_steps"] == [14]
+
+
+def test_a_checkpoint_that_cannot_resume_is_discarded_with_a_warning(tmp_path):
+    full, timing = train.train(CFG, progress=False), {}
+    key = run_key(CFG)
+    path = tmp_path / f"{key}.npz"
+    records = {k: np.zeros(len(full["step"])) for k in checkpoint.RECORDS}
+
+    def truncated():
+        checkpoint.save(path, key, 5, [np.zeros(1000)], records, 1.0, [])
+        path.write_bytes(path.read_bytes()[:300])
+
+    damages = {"unreadable": truncated, "unreadable ": lambda: path.write_bytes(b"\x93NUMPY garbage"),
+               "belongs to run 0123": lambda: checkpoint.save(path.with_name("0123.npz"), "0123", 5, [], records,
+                                                             1.0, []) or path.with_name("0123.npz").rename(path),
+               "do not match this run's model": lambda: checkpoint.save(path, key, 5, [np.zeros(3)], records, 1.0, [])}
+    for why, damage in damages.items():
+        damage()
+        with pytest.warns(checkpoint.CheckpointDiscarded, match=f"checkpoint {path} cannot resume .*{why.strip()}"):
+            again = train.train(CFG, checkpoint_dir=tmp_path, progress=False, timing=timing)
+        assert same(full, again) and not path.exists() and timing["resumed_at_steps"] == [], why
+
+
+def test_checkpoint_problems_name_what_cannot_resume(tmp_path):
+    records = {k: np.zeros(3) for k in checkpoint.RECORDS}
+    checkpoint.save(tmp_path / "a" / "aaaa.npz", "aaaa", 2, [np.ones(2)], records, 1.0, [])
+    checkpoint.save(tmp_path / "b" / "bbbb.npz", "cccc", 2, [np.ones(2)], records, 1.0, [])  # foreign
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "dddd.npz").write_bytes(b"PK\x03\x04 truncated")
+    (tmp_path / "a" / ".tmp-999999999-q.npz").write_bytes(b"")  # its writer is gone
+    (tmp_path / "a" / f".tmp-{__import__('os').getpid()}-q.npz").write_bytes(b"")  # a write in progress
+    found = {str(p.relative_to(tmp_path)): why for p, why in checkpoint.problems(tmp_path)}
+    assert set(found) == {"b/bbbb.npz", "d/dddd.npz", "a/.tmp-999999999-q.npz"}
+    assert "belongs to run cccc" in found["b/bbbb.npz"] and "unreadable" in found["d/dddd.npz"]
 
 
 def test_divergence_names_run_and_step(tmp_path):

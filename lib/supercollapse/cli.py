@@ -125,19 +125,44 @@ def cmd_runs(args):
             for p in problems:
                 print(f"  {p}")
             bad += len(problems)
+        for folder, problems in _cache_problems():
+            print(f"{folder}: {len(problems)} problems")
+            for path, why in problems:
+                print(f"  {path.relative_to(folder)}: {why}")
+            bad += len(problems)
         return 1 if bad else 0
     if args.action == "repair":
+        import shutil
+
         for store in runs.stores():
             removed = store.repair()
             print(f"{store.root}: removed {len(removed)} damaged or interrupted entries")
             for name in removed:
                 print(f"  {name}")
+        for folder, problems in _cache_problems():
+            print(f"{folder}: removed {len(problems)} damaged or interrupted files")
+            for path, _ in problems:
+                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+                print(f"  {path.relative_to(folder)}")
         return 0
     if args.action == "curate":
         keys = args.key.split(",") if args.key else runs.cache().keys()
         print(f"copied {len(runs.curate(keys, allow_dirty=args.allow_dirty))} runs into {runs.curated().root}")
         return 0
     raise AssertionError(args.action)
+
+
+def _cache_problems():
+    """(folder, [(path, why)]) for the cache's derived files: checkpoints, data pools, executed notebooks, fits."""
+    from . import study
+    from .engine import checkpoint
+    from .engine.tasks import fourier
+
+    cache = paths.cache_dir()
+    return [(cache / "checkpoints", checkpoint.problems(cache / "checkpoints")),
+            (cache / "pools", fourier.pool_problems(cache / "pools")),
+            (notebooks.executed_dir(), notebooks.executed_problems()),
+            (study.fits_dir(), study.fit_problems())]
 
 
 def cmd_ladders(args):
@@ -150,12 +175,14 @@ def cmd_ladders(args):
             st = study.status(name, scale)
             rows.append({"name": name, "task": lad.task, "schedule": lad.schedule, "scale": scale,
                          "widths": list(st.widths), "seeds": list(st.seeds), "runs": st.runs, "stored": st.stored,
-                         "description": lad.description, "note": st.note})
+                         "damaged": st.damaged, "description": lad.description, "note": st.note})
     if args.json:
         print(json.dumps(rows, indent=1))
     else:
         for r in rows:
             note = f"  ({r['note']})" if r["note"] else ""
+            if r["damaged"]:
+                note += f"  ({r['damaged']} damaged: see `supercollapse runs verify`)"
             print(f"{r['name']:<14} {r['scale']:<6} {r['task']:<5} {r['schedule']:<7} widths={r['widths']} "
                   f"seeds={len(r['seeds'])} stored {r['stored']}/{r['runs']}{note}")
     return 0
@@ -370,7 +397,7 @@ Input: one row per evaluation of one run (long format), with the columns
   loss     the test loss at that evaluation (> 0)
   run      optional: an id per run; without it, a run is one (size, seed) pair
 Extra columns are kept (step or tokens tell an equal-step ladder apart). A ladder needs at least 2
-sizes (3 to fit L0), at least 2 seeds per size (3 or more for a trustworthy sigma), at least 3
+sizes (3 to fit L0), at least 2 seeds per size (3 or more for a trustworthy sigma), at least 2
 evaluations per run inside the window, and final compute that grows with size.
 
 Prints L0 (and whether it sits at its bound 0), Delta and sigma at x = 0.1 ... 0.9, the window mean of
@@ -409,7 +436,9 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("runs", help="inspect the run store")
-    p.add_argument("action", choices=("list", "show", "verify", "repair", "curate"))
+    p.add_argument("action", choices=("list", "show", "verify", "repair", "curate"),
+                   help="verify: check every stored run, checkpoint, data pool, executed notebook and fit; "
+                        "repair: delete what verify finds damaged or interrupted")
     p.add_argument("key", nargs="?", help="run key (show), or comma-separated keys (curate; default all)")
     p.add_argument("--allow-dirty", action="store_true",
                    help="curate: accept runs trained from uncommitted library code")
@@ -510,6 +539,7 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     # papermill reports each cell (and streams progress bars) at INFO; --quiet keeps only problems.
     logging.basicConfig(level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO, format="%(message)s")
+    logging.getLogger("jax._src.xla_bridge").setLevel(logging.ERROR)  # "Unable to initialize backend 'tpu'"
     try:
         _absolute_cache()
         return args.func(args)

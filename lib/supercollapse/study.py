@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from dataclasses import dataclass
 
 import pandas as pd
@@ -47,14 +48,39 @@ def _horizon_from_json(text: str) -> Horizon:
                    pd.DataFrame(d["frontier"]))
 
 
+_FIT_ERRORS = (OSError, ValueError, KeyError, TypeError)  # what reading a damaged fit raises
+
+
+def fits_dir():
+    return paths.cache_dir() / "fits"
+
+
+def fit_problems() -> list[tuple]:
+    """Cached horizon fits that cannot be read, and interrupted writes: (path, why)."""
+    out = []
+    for p in sorted(fits_dir().iterdir()) if fits_dir().is_dir() else []:
+        if paths.is_stale_temp(p):
+            out.append((p, "an interrupted write"))
+        elif p.suffix == ".json":
+            try:
+                _horizon_from_json(p.read_text())
+            except _FIT_ERRORS as e:
+                out.append((p, f"unreadable fit ({type(e).__name__}: {e}); it is fitted again when needed"))
+    return out
+
+
 def horizon(ladder: str, scale: str, *, allow_train: bool = False, progress: bool = True) -> Horizon:
     """The compute-optimal horizon fitted on constant-LR ladder `ladder` at `scale` (SPEC §7), cached on disk."""
     runs = ensure(ladder, scale, allow_train=allow_train, progress=progress)
     digest = sources.digest(sources.closure(_FIT_CODE))
     keys = hashlib.sha256("\n".join(sorted(r.key for r in runs)).encode()).hexdigest()[:12]
-    path = paths.cache_dir() / "fits" / f"horizon-{ladder}-{scale}-{keys}-{digest}.json"
+    path = fits_dir() / f"horizon-{ladder}-{scale}-{keys}-{digest}.json"
     if path.is_file():
-        return _horizon_from_json(path.read_text())
+        try:
+            return _horizon_from_json(path.read_text())
+        except _FIT_ERRORS as e:  # a damaged cache entry is refitted, never trusted
+            warnings.warn(f"cached horizon fit {path} is unreadable ({type(e).__name__}); fitted again",
+                          stacklevel=2)
     h = fit_horizon(from_runs(runs))
     paths.atomic_write(path, lambda f: f.write(_horizon_to_json(h).encode()))
     return h
@@ -101,8 +127,9 @@ class Status:
     widths: tuple
     seeds: tuple
     runs: int
-    stored: int
+    stored: int  # sound entries
     note: str | None  # why the configs (and so the stored count) are not known yet
+    damaged: int = 0  # entries that fail verification: not stored, as far as a page is concerned
 
 
 def status(name: str, scale: str) -> Status:
@@ -113,9 +140,15 @@ def status(name: str, scale: str) -> Status:
     except store.MissingRuns:
         return Status(name, scale, tuple(widths), tuple(seeds), len(widths) * len(seeds), 0,
                       f"its horizons T(P) are fitted on ladder {ladder.horizon_from!r}, whose runs are not all stored")
-    n = sum(any(s.has(run_key(c)) for s in store.stores()) for c in cfgs)
+    n = damaged = 0
+    for key in map(run_key, cfgs):  # as `store.find` looks: the first store holding the key decides
+        held = next((s for s in store.stores() if s.has(key)), None)
+        if held is not None and held.problem(key) is None:
+            n += 1
+        elif held is not None:
+            damaged += 1
     return Status(name, scale, tuple(sorted({c.D for c in cfgs})), tuple(sorted({c.seed for c in cfgs})),
-                  len(cfgs), n, None)
+                  len(cfgs), n, None, damaged)
 
 
 @dataclass(frozen=True, eq=False)

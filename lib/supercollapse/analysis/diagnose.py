@@ -31,7 +31,7 @@ COLLAPSE_BELOW = 3.0
 REPORT_X = tuple(round(0.1 * k, 1) for k in range(1, 10))  # x = 0.1 ... 0.9
 EXTENSIONS = {".csv": "CSV", ".parquet": "Parquet", ".pq": "Parquet", ".pkl": "pickle", ".pickle": "pickle"}
 COLUMNS = "a size column (P or D), seed, compute [PFLOP] (or tokens, with P), loss; one row per evaluation"
-MIN_IN_WINDOW = 3  # evaluations of each run inside the window: fewer, and Δ there is a straight line's
+MIN_IN_WINDOW = 2  # evaluations of each run inside the window: fewer, and Δ there is read off points outside it
 FEW_SEEDS = 3  # below it, a warning: a ddof-0 σ of 2 seeds averages σ/√π, 44% low, so Δ/σ̄ reads high
 
 

@@ -1,7 +1,7 @@
 """Chapters as papermill-parameterized notebooks: discovery, parameter validation, cached execution.
 
 The executed-notebook cache is keyed by the chapter's source, its parameters, the source of every library
-module the chapter imports (transitively) and the list of curated runs, so a change in `lib/` re-executes
+module the chapter imports (transitively) and the curated runs, so a change in `lib/` re-executes
 exactly the chapters that use the changed module. Jupyter Book's own cache only looks at code cells.
 """
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 import math
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,35 +204,70 @@ def library_closure(source: str) -> list[Path]:
 
 
 def cache_key(chapter: Chapter, params: dict) -> str:
-    """Hash of everything an executed chapter depends on."""
+    """Hash of everything an executed chapter depends on; a parameter given at its default counts as not given."""
+    defaults = {name: p.default for name, p in chapter.parameters.items()}
+    params = {k: v for k, v in params.items() if k not in defaults or v != defaults[k]}
     h = hashlib.sha256()
     h.update(chapter.path.read_bytes())
     h.update(json.dumps(params, sort_keys=True).encode())
     code = "\n".join(src for _, src in _code_cells(chapter.path))
     h.update(sources.digest(library_closure(code)).encode())
+    # The curated runs' bytes, not only their names: an edited or damaged entry re-executes the chapters, which
+    # then report it (every read verifies) instead of showing a page made before the damage.
     curated = paths.CURATED_RUNS
-    h.update("\n".join(sorted(p.name for p in curated.iterdir()) if curated.is_dir() else []).encode())
+    for f in sorted(curated.rglob("*")) if curated.is_dir() else []:
+        if f.is_file():
+            h.update(str(f.relative_to(curated)).encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()[:16]
 
 
+def executed_dir() -> Path:
+    return paths.cache_dir() / "executed"
+
+
 def executed_path(chapter: Chapter, params: dict) -> Path:
-    return paths.cache_dir() / "executed" / f"{chapter.name}-{cache_key(chapter, params)}.ipynb"
+    return executed_dir() / f"{chapter.name}-{cache_key(chapter, params)}.ipynb"
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why an executed notebook cannot be read (truncated, not JSON, no cells), or None."""
+    try:
+        if not isinstance(json.loads(path.read_text())["cells"], list):
+            return "its cells are not a list"
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        return f"unreadable notebook ({type(e).__name__}: {e})"
+    return None
+
+
+def executed_problems() -> list[tuple[Path, str]]:
+    """Executed notebooks that cannot be read, and executions a kill interrupted: (path, why)."""
+    out = []
+    for p in sorted(executed_dir().iterdir()) if executed_dir().is_dir() else []:
+        if paths.is_stale_temp(p):
+            out.append((p, "an interrupted execution (safe to delete)"))
+        elif p.suffix == ".ipynb" and (why := _unreadable(p)):
+            out.append((p, f"{why}; it is executed again when needed"))
+    return out
 
 
 def execute(chapter: Chapter, params: dict, *, force: bool = False, progress: bool = True) -> tuple[Path, bool]:
     """Execute `chapter` with validated `params` through papermill; returns (notebook, executed_now).
 
-    The result is written under a temporary name and renamed, so a failed or killed run leaves no entry.
+    The result is written under a temporary name and renamed, so a failed or killed run leaves no entry; the
+    temporary folders of killed runs are removed here, and a cached result that cannot be read is executed again.
     """
     import jupytext
     import papermill as pm
     from nbclient.exceptions import DeadKernelError
 
     out = executed_path(chapter, params)
-    if out.is_file() and not force:
+    if out.is_file() and not force and _unreadable(out) is None:
         return out, False
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".tmp-") as tmp:
+    for p in out.parent.iterdir():  # what killed executions left behind
+        if paths.is_stale_temp(p):
+            shutil.rmtree(p, ignore_errors=True)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=paths.temp_prefix()) as tmp:
         src, dst = Path(tmp) / "in.ipynb", Path(tmp) / "out.ipynb"
         jupytext.write(jupytext.read(chapter.path, fmt="md:myst"), src, fmt="ipynb")
         env_before = os.environ.get("SUPERCOLLAPSE_PROGRESS")

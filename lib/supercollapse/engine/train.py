@@ -9,6 +9,7 @@ config with the same shapes and horizon (seeds, schedules, learning rates are ar
 from __future__ import annotations
 
 import time
+import warnings
 from functools import partial
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from flax import nnx
 from tqdm.auto import tqdm
 
 from .. import paths
-from . import optim, tasks
+from . import checkpoint, optim, tasks
 from .config import RunConfig, run_key
 from .models import make_model
 from .tasks import fourier, tokens
@@ -151,32 +152,43 @@ def chunk_len(cfg: RunConfig, platform: str | None = None) -> int:
     return min(1 << (c.bit_length() - 1), 1 << cfg.steps.bit_length())
 
 
-def _save_checkpoint(path: Path, key: str, step: int, state, records: dict) -> None:
-    """The state's leaves, the next step and the records so far, as one atomically written npz."""
-    arrays = {f"leaf_{i}": np.asarray(x) for i, x in enumerate(jax.tree.leaves(state))}
-    paths.atomic_write(path, lambda f: np.savez(f, key=key, step=step, **arrays, **records))
+def _resume(path: Path, key: str, state, n_records: int, steps: int):
+    """(next step, state, records, checkpoint) from the checkpoint of run `key`, or None to start from step 0.
 
-
-def _load_checkpoint(path: Path, key: str, state):
-    """(next step, state, records) from a checkpoint of the same run, or None."""
+    A checkpoint that cannot resume this run (damaged, foreign, of another model) is deleted with a
+    CheckpointDiscarded warning naming it: the run then restarts, which costs time but never a wrong curve.
+    """
     if not path.exists():
         return None
-    with np.load(path) as z:
-        if str(z["key"]) != key:
-            raise ValueError(f"checkpoint {path} belongs to run {z['key']}, not {key}")
-        leaves, treedef = jax.tree.flatten(state)
-        state = jax.tree.unflatten(treedef, [jnp.asarray(z[f"leaf_{i}"]) for i in range(len(leaves))])
-        return int(z["step"]), state, {k: z[k] for k in ("train_loss", "test_loss", "Buvar")}
+    leaves, treedef = jax.tree.flatten(state)
+    try:
+        z = checkpoint.read(path)
+        stored = [z.get(f"leaf_{i}") for i in range(len(leaves))]
+        if f"leaf_{len(leaves)}" in z or any(s is None or s.shape != np.shape(x) or s.dtype != x.dtype
+                                              for s, x in zip(stored, leaves)):
+            raise ValueError("its parameters do not match this run's model")
+        if not 0 < int(z["step"]) <= steps or any(z[k].shape != (n_records,) for k in checkpoint.RECORDS):
+            raise ValueError("its step or its records do not fit this run")
+    except ValueError as why:
+        warnings.warn(f"checkpoint {path} cannot resume run {key}: {why}; deleted, the run restarts from step 0",
+                      checkpoint.CheckpointDiscarded, stacklevel=3)
+        path.unlink(missing_ok=True)
+        return None
+    state = jax.tree.unflatten(treedef, [jnp.asarray(s) for s in stored])
+    return int(z["step"]), state, {k: z[k].astype(np.float64) for k in checkpoint.RECORDS}, z
 
 
 def train(cfg: RunConfig, *, checkpoint_dir: Path | None = None, progress: bool = True,
-          checkpoint_seconds: float = 60.0) -> dict[str, np.ndarray]:
+          checkpoint_seconds: float = 60.0, timing: dict | None = None) -> dict[str, np.ndarray]:
     """Train one run; return its curve columns at the SPEC §6 evaluation steps.
 
     With a checkpoint_dir, the state is saved there at the first chunk boundary after every
     ``checkpoint_seconds`` of training and a later call resumes from it; the curve is bit-for-bit the
     uninterrupted one. The checkpoint is removed when the run finishes or diverges.
+    `timing`, when given, receives `wall_time_s` (seconds of every part up to the checkpoints it resumed from,
+    and of the last; None when an older checkpoint did not record its part's) and `resumed_at_steps`.
     """
+    t0 = time.perf_counter()
     key, S, C = run_key(cfg), cfg.steps, chunk_len(cfg)
     grid = eval_steps(cfg)
     s = np.asarray(optim.schedule(cfg)(np.arange(S + 1)), np.float32)
@@ -190,10 +202,12 @@ def train(cfg: RunConfig, *, checkpoint_dir: Path | None = None, progress: bool 
                         graphdef=graphdef, task=cfg.task, buvar=cfg.buvar)
 
     ckpt = checkpoint_dir / f"{key}.npz" if checkpoint_dir is not None else None
-    records = {k: np.full(len(grid), np.nan) for k in ("train_loss", "test_loss", "Buvar")}
-    start = 0
-    if ckpt is not None and (restored := _load_checkpoint(ckpt, key, state)):
-        start, state, records = restored
+    records = {k: np.full(len(grid), np.nan) for k in checkpoint.RECORDS}
+    start, before, resumed_at = 0, 0.0, []  # before: seconds of the earlier parts
+    if ckpt is not None and (restored := _resume(ckpt, key, state, len(grid), S)):
+        start, state, records, z = restored
+        before = float(z.get("elapsed_s", np.nan))
+        resumed_at = [*z.get("resumed_at", np.zeros(0, np.int64)).tolist(), start]
 
     def inputs(c0):  # scan inputs of positions [c0, c0 + C): batches (zeros past the end) and flags
         t = np.arange(c0, c0 + C)
@@ -224,7 +238,8 @@ def train(cfg: RunConfig, *, checkpoint_dir: Path | None = None, progress: bool 
             bar.update(min(c0 + C, S) - min(c0, S))
             bar.set_postfix(loss=f"{train_loss[active][-1]:.4g}")
             if ckpt is not None and c0 + C <= S and time.monotonic() - last_save >= checkpoint_seconds:
-                _save_checkpoint(ckpt, key, c0 + C, state, records)
+                checkpoint.save(ckpt, key, c0 + C, jax.tree.leaves(state), records,
+                                before + time.perf_counter() - t0, resumed_at)
                 last_save = time.monotonic()
     except TrainingDiverged:
         if ckpt is not None:
@@ -234,6 +249,9 @@ def train(cfg: RunConfig, *, checkpoint_dir: Path | None = None, progress: bool 
         bar.close()
     if ckpt is not None:
         ckpt.unlink(missing_ok=True)
+    if timing is not None:
+        wall = before + time.perf_counter() - t0
+        timing.update(wall_time_s=round(wall, 3) if np.isfinite(wall) else None, resumed_at_steps=resumed_at)
 
     lr = cfg.base_lr * s.astype(np.float64)
     tokens = grid.astype(np.int64) * cfg.B * cfg.L

@@ -21,7 +21,6 @@ from .. import paths
 from ..engine.config import SCHEMA, RunConfig, canonical_json, run_key
 
 REQUIRED_COLUMNS = ("step", "tokens", "compute", "lr", "tau", "train_loss", "test_loss")
-_TMP_PREFIX = ".tmp-"
 
 
 class MissingRuns(RuntimeError):
@@ -60,7 +59,7 @@ class RunStore:
         """Keys of entries (a write in progress or killed lives under a temporary name)."""
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(_TMP_PREFIX))
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(paths.TMP_PREFIX))
 
     def has(self, key: str) -> bool:
         """Whether an entry exists under `key` (complete or not: `load` tells whether it is sound)."""
@@ -109,7 +108,7 @@ class RunStore:
             raise ValueError(f"curves for run {key} lack columns {missing}; required: {list(REQUIRED_COLUMNS)}")
         curves = {k: np.asarray(v) for k, v in curves.items()}
         self.root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{key}-", dir=self.root))
+        tmp = Path(tempfile.mkdtemp(prefix=f"{paths.temp_prefix()}{key}-", dir=self.root))
         try:
             np.savez(tmp / "curves.npz", **curves)
             (tmp / "config.json").write_text(canonical_json(cfg) + "\n")
@@ -130,28 +129,26 @@ class RunStore:
             shutil.rmtree(tmp, ignore_errors=True)
         return self.load(key)
 
+    def _problems(self) -> list[tuple[Path, str]]:
+        """(path, why) of damaged entries and interrupted writes; a write still in progress is neither."""
+        out = []
+        for p in sorted(self.root.iterdir()) if self.root.is_dir() else []:
+            if paths.is_stale_temp(p):
+                out.append((p, "an interrupted write (safe to delete)"))
+            elif p.is_dir() and not p.name.startswith(paths.TMP_PREFIX) and (why := self.problem(p.name)):
+                out.append((p, why))
+        return out
+
     def verify(self) -> list[str]:
         """Problems found in the store, one line each: damaged entries and interrupted writes."""
-        if not self.root.is_dir():
-            return []
-        problems = []
-        for p in sorted(self.root.iterdir()):
-            if p.name.startswith(_TMP_PREFIX):
-                problems.append(f"{p.name}: an interrupted write (safe to delete)")
-            elif p.is_dir() and (why := self.problem(p.name)) is not None:
-                problems.append(f"{p.name}: {why}")
-        return problems
+        return [f"{p.name}: {why}" for p, why in self._problems()]
 
     def repair(self) -> list[str]:
         """Delete damaged entries and interrupted writes; returns the names removed."""
-        removed = []
-        if not self.root.is_dir():
-            return removed
-        for p in sorted(self.root.iterdir()):
-            if p.is_dir() and (p.name.startswith(_TMP_PREFIX) or self.problem(p.name) is not None):
-                shutil.rmtree(p)
-                removed.append(p.name)
-        return removed
+        removed = self._problems()
+        for p, _ in removed:
+            shutil.rmtree(p)
+        return [p.name for p, _ in removed]
 
 
 def curated() -> RunStore:

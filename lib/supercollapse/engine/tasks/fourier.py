@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import warnings
 from pathlib import Path
 
 import jax
@@ -145,6 +146,15 @@ class ExamplePool:
                     bar.update(BLOCK)
                 atomic_write(self._path(s), lambda f: np.save(f, np.concatenate(rows)))
 
+    def _open(self, s: int) -> np.ndarray:
+        """Shard s, memory-mapped; one that is truncated or of the wrong shape is rebuilt, with a warning."""
+        path = self._path(s)
+        if (why := _shard_problem(path)) is not None:
+            warnings.warn(f"example pool shard {path} is damaged ({why}); rebuilt", PoolShardRebuilt, stacklevel=3)
+            path.unlink(missing_ok=True)
+            self._build([s], progress=False)
+        return np.load(path, mmap_mode="r")
+
     def read(self, start: int, n: int) -> np.ndarray:
         """Examples [start, start + n) as a (n, 9) float32 array (columns 0-7 inputs, 8 target)."""
         shards = range(start // SHARD, -(-(start + n) // SHARD))
@@ -152,10 +162,62 @@ class ExamplePool:
         parts = []
         for s in shards:
             if s not in self._maps:
-                self._maps[s] = np.load(self._path(s), mmap_mode="r")
+                self._maps[s] = self._open(s)
             lo, hi = max(start - s * SHARD, 0), min(start + n - s * SHARD, SHARD)
             parts.append(self._maps[s][lo:hi])
         return np.concatenate(parts)
+
+
+class PoolShardRebuilt(UserWarning):
+    """A pool shard that could not be read (truncated, wrong shape): deleted and computed again."""
+
+
+def _shard_problem(path: Path) -> str | None:
+    """Why a pool shard cannot be read as (SHARD, DIM + 1) float32 rows, or None."""
+    try:
+        shard = np.load(path, mmap_mode="r")
+    except (OSError, ValueError, EOFError) as e:
+        return f"unreadable: {type(e).__name__}: {e}"
+    if shard.shape != (SHARD, DIM + 1) or shard.dtype != np.float32:
+        return f"{shard.dtype}{shard.shape}, not float32({SHARD}, {DIM + 1})"
+    return None
+
+
+def pool_problems(root: Path) -> list[tuple[Path, str]]:
+    """Pools under `root` (the cache's `pools/`) that would mislead a run: (path, why).
+
+    A shard must read as (SHARD, 9) float32 and its first rows must equal the stream's definition
+    (`online_examples`); a pool of another POOL_VERSION is unused; a killed write leaves a temporary file.
+    """
+    out = []
+    for pool in sorted(root.iterdir()) if root.is_dir() else []:
+        if paths.is_stale_temp(pool) or not pool.is_dir():
+            out.append((pool, "not a pool (an interrupted write or a stray file)"))
+            continue
+        try:
+            spec = json.loads((pool / "spec.json").read_text())
+            name = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+        except (OSError, ValueError) as e:
+            out.append((pool, f"its spec.json is unreadable ({type(e).__name__})"))
+            continue
+        if name != pool.name:
+            out.append((pool, f"its spec.json hashes to {name}, not to its folder name"))
+            continue
+        if spec.get("version") != POOL_VERSION:
+            out.append((pool, f"pool version {spec.get('version')}, not the current {POOL_VERSION}: unused"))
+            continue
+        for f in sorted(pool.iterdir()):
+            if paths.is_stale_temp(f):
+                out.append((f, "an interrupted write"))
+            elif f.suffix == ".npy":
+                split, shard = f.stem.rsplit("_", 1)
+                if (why := _shard_problem(f)) is None:
+                    rows = online_examples(spec["data_seed"], split, int(shard) * SHARD, _TILE)
+                    why = None if np.array_equal(np.load(f, mmap_mode="r")[:_TILE], rows) else \
+                        "its rows differ from the stream's definition"
+                if why:
+                    out.append((f, why))
+    return out
 
 
 def train_stream(cfg: RunConfig):
