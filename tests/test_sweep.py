@@ -113,6 +113,8 @@ def test_a_client_stopped_mid_sweep_leaves_nothing_half_written_and_its_rerun_co
         time.sleep(0.01)
     first.send_signal(signal.SIGINT)
     _, err = first.communicate(timeout=120)
+    if first.returncode == 0 and len(runs.keys()) == len(todo):  # a race, not a fault: no run was left to stop
+        pytest.skip("the sweep stored every run before the signal reached it")
     assert first.returncode == 130 and "Traceback" not in err, err
     assert err.strip().splitlines()[-1].startswith("supercollapse: interrupted; nothing half-written"), err
     assert runs.verify() == [], runs.verify()
