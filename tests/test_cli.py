@@ -302,6 +302,15 @@ def test_runs_list_show_verify(store_with_first_smoke):
     assert verify.returncode == (0 if curated_clean else 1), verify.stdout
 
 
+def test_runs_curate_takes_its_flag_before_or_after_the_keys(tmp_path):
+    after, before, extra = cli_many(["runs", "curate", "--allow-dirty", "nonsense"],
+                                    ["runs", "--allow-dirty", "curate", "nonsense"],
+                                    ["runs", "curate", "nonsense", "more"], cache=tmp_path)
+    for r in (after, before):
+        assert_one_line_error(r, 2, "run nonsense is not in the cache")
+    assert_one_line_error(extra, 2, "unrecognized arguments: more")
+
+
 def test_runs_verify_and_repair_cover_checkpoints_pools_notebooks_and_fits(tmp_path):
     (tmp_path / "checkpoints" / "abcd").mkdir(parents=True)
     (tmp_path / "checkpoints" / "abcd" / "abcd.npz").write_bytes(b"PK\x03\x04 cut short")

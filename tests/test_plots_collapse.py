@@ -215,7 +215,7 @@ def test_the_landing_page_numbers_and_verdicts_follow_the_measurements(decay):
     from supercollapse import study
 
     constant = ladder(constant=True)
-    schedules = collapse.compare_schedules(decay, constant, n_boot=5)
+    schedules = collapse.compare_schedules(decay, constant)
     offsets = collapse.offset_sensitivity(decay, collapse.fig2_offsets(decay, schedules.decay.L0))
     h = scaling.fit_horizon(ladder(widths=(8, 12, 16, 24, 32, 48), seeds=(0, 1), constant=True), n_boot=5)
     head = study.Headline("cpu", decay, constant, schedules, offsets, h, ("k",))

@@ -172,7 +172,7 @@ def test_collapse_quality_slope_is_one_half_when_delta_follows_the_noise():
     frame = fig8_ladder()
     results = noise.per_schedule(frame, L0=L0)
     assert list(results)[0] == ("const", 1.0) and len(results) == 1 + len(VARIANTS)
-    table = noise.collapse_table(results, n_boot=10)
+    table = noise.collapse_table(results)
     assert set(table["label"]) == {"const", "linear", "cosine", "linear-20%", "multicosine-20%"}
     q = noise.collapse_quality(frame, results, n_boot=30)
     assert q.slope == pytest.approx(0.5, abs=1e-6) and np.allclose(q.per_schedule["slope"], 0.5, atol=1e-6)

@@ -92,7 +92,7 @@ def test_the_counterfactual_removes_a_gain_trend_and_factors_multiply_to_ell():
 
 def test_compare_schedules_measures_both_windows_with_each_ladders_own_L0():
     decay, const = synthetic_ladder()
-    cmp = collapse.compare_schedules(decay, const, n_boot=20)
+    cmp = collapse.compare_schedules(decay, const)
     for frame, result, late in ((decay, cmp.decay, cmp.late_decay), (const, cmp.constant, cmp.late_constant)):
         assert result.window_mean_ratio == collapse.analyze(frame).window_mean_ratio
         assert late == collapse.analyze(frame, L0=result.L0, window=collapse.LATE_WINDOW).window_mean_ratio

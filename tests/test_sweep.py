@@ -56,7 +56,8 @@ def test_cluster_curves_are_bit_identical_to_serial_and_a_diverged_run_is_report
     assert store.keys() == sorted(r.key for r in reference) and store.verify() == []  # nothing of the diverged run
     stored = [store.load(r.key) for r in reference]
     assert_same_curves(stored, reference)
-    assert all(r.meta["wall_time_s"] > 0 and r.meta["source_sha256"] for r in stored)
+    assert all(r.meta["wall_time_s"] > 0 and r.meta["source_sha256"] and r.meta["resumed_at_steps"] == []
+               for r in [*stored, *reference])
 
     def no_submission(*args, **kwargs):
         raise AssertionError("a stored run was submitted again")

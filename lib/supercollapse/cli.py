@@ -536,7 +536,15 @@ def _absolute_cache() -> None:
 
 
 def main(argv=None) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args, extra = p.parse_known_args(argv)
+    # argparse fills an optional positional before a flag that follows it (`runs curate --allow-dirty KEYS`
+    # leaves KEYS over): give it the leftover word.
+    if (extra and getattr(args, "func", None) is cmd_runs and args.key is None and len(extra) == 1
+            and not extra[0].startswith("-")):
+        args.key, extra = extra[0], []
+    if extra:
+        p.error(f"unrecognized arguments: {' '.join(extra)}")
     # papermill reports each cell (and streams progress bars) at INFO; --quiet keeps only problems.
     logging.basicConfig(level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO, format="%(message)s")
     logging.getLogger("jax._src.xla_bridge").setLevel(logging.ERROR)  # "Unable to initialize backend 'tpu'"

@@ -386,7 +386,7 @@ class ScheduleComparison:
 
     decay: Collapse
     constant: Collapse
-    decay_se: float  # seed bootstrap of each window mean of Δ/σ̄ (`ratio_bootstrap`)
+    decay_se: float  # jackknife over runs of each window mean of Δ/σ̄ (`ratio_jackknife`)
     constant_se: float
     late_decay: float  # window mean of Δ/σ̄ on LATE_WINDOW, same L0 as above
     late_constant: float
@@ -397,8 +397,8 @@ class ScheduleComparison:
         return self.late_decay < self.late_constant
 
 
-def compare_schedules(decay: pd.DataFrame, constant: pd.DataFrame, n_boot: int = 200) -> ScheduleComparison:
-    """Analyze both ladders on WINDOW and LATE_WINDOW, with seed-bootstrap errors on WINDOW."""
+def compare_schedules(decay: pd.DataFrame, constant: pd.DataFrame) -> ScheduleComparison:
+    """Analyze both ladders on WINDOW and LATE_WINDOW, with jackknife errors on WINDOW."""
     d, c = analyze(decay), analyze(constant)
     late = [analyze(f, L0=r.L0, window=LATE_WINDOW).window_mean_ratio for f, r in ((decay, d), (constant, c))]
-    return ScheduleComparison(d, c, ratio_bootstrap(d, n_boot).se, ratio_bootstrap(c, n_boot).se, *late)
+    return ScheduleComparison(d, c, ratio_jackknife(d).se, ratio_jackknife(c).se, *late)

@@ -449,10 +449,10 @@ def per_schedule(frame: pd.DataFrame, L0: float | str = "auto") -> dict[tuple[st
     return {v: collapse.analyze(variant_frame(frame, *v), L0) for v in variants(frame)}
 
 
-def collapse_table(results: dict[tuple[str, float], collapse.Collapse], n_boot: int = 200) -> pd.DataFrame:
-    """Per schedule: L0, the window mean of Δ/σ̄ with its seed-bootstrap error, the onset, the verdict."""
+def collapse_table(results: dict[tuple[str, float], collapse.Collapse]) -> pd.DataFrame:
+    """Per schedule: L0, the window mean of Δ/σ̄ with its jackknife error over runs, the onset, the verdict."""
     return pd.DataFrame([{"schedule": s, "decay_frac": f, "label": variant_label(s, f), "L0": r.L0,
-                          "window_mean_ratio": r.window_mean_ratio, "se": collapse.ratio_bootstrap(r, n_boot).se,
+                          "window_mean_ratio": r.window_mean_ratio, "se": collapse.ratio_jackknife(r).se,
                           "onset": r.onset, "verdict": diagnose.verdict(r.window_mean_ratio)}
                          for (s, f), r in results.items()])
 

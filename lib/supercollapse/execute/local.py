@@ -1,8 +1,6 @@
 """The local executor: train missing runs one after another in this process, checkpointing into the cache."""
 from __future__ import annotations
 
-import time
-
 from .. import paths
 from ..engine.config import RunConfig, run_key
 from ..store import provenance
@@ -11,7 +9,8 @@ from . import check_failures
 
 
 def train_one(cfg: RunConfig, *, progress: bool) -> tuple[dict, dict]:
-    """One run trained in this process: its curves and its provenance (with the wall time).
+    """One run trained in this process: its curves and its provenance (with the wall time of every part, and the
+    steps it resumed at when it continued from checkpoints).
 
     Checkpoints go to this process's cache, so a run interrupted here, or retried on a worker of the same machine,
     resumes; TrainingDiverged names the run and the step.
@@ -22,9 +21,10 @@ def train_one(cfg: RunConfig, *, progress: bool) -> tuple[dict, dict]:
 
     dev = jax.devices()[0]
     meta = provenance.environment(f"{dev.platform}:{getattr(dev, 'device_kind', '')}")  # the code as the run began
-    t0 = time.perf_counter()
-    curves = train(cfg, checkpoint_dir=paths.cache_dir() / "checkpoints" / run_key(cfg), progress=progress)
-    return curves, {**meta, "wall_time_s": round(time.perf_counter() - t0, 3)}
+    timing: dict = {}
+    curves = train(cfg, checkpoint_dir=paths.cache_dir() / "checkpoints" / run_key(cfg), progress=progress,
+                   timing=timing)
+    return curves, {**meta, **timing}
 
 
 class LocalExecutor:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ..engine.config import RunConfig
 from ..engine.tasks import param_count
-from .registry import HorizonLike, Ladder, fitted_steps, register
+from .registry import HorizonLike, Ladder, fitted_steps, horizon_configs, register
 
 MLP_BASE_LR = 0.001  # µP base lr at D_base = 128, from a constant-LR sweep at B = 1024, 1600 steps (0.0003-0.01):
 # D = 32 did best at 0.0006-0.001, D = 128 at 0.001 (of 0.001, 0.003, 0.01).
@@ -69,11 +69,6 @@ WIDE = {
                     seeds=(0, 1, 2, 3, 4), horizon_seeds=(0, 1, 2), steps=40000, B=4096, warmup=0,
                     eval_size=100_000, n_evals=400),
 }
-
-
-def horizon_configs(sizes: MLPSizes) -> list[RunConfig]:
-    """Constant LR, every width for `steps` (Fig. 10)."""
-    return [sizes.config(D, s, sizes.steps, "const") for D in sizes.widths for s in sizes.horizon_seeds]
 
 
 def collapse_configs(sizes: MLPSizes, horizon: HorizonLike, gamma_factor: float = 1.0,

@@ -19,6 +19,21 @@ class HorizonLike(Protocol):
     def horizon(self, P): ...
 
 
+class SizesLike(Protocol):
+    """What a horizon ladder needs of a family's sizes (mlp.MLPSizes, transformers.TransformerSizes)."""
+
+    widths: tuple
+    steps: int
+    horizon_seeds: tuple
+
+    def config(self, D: int, seed: int, steps: int, schedule: str) -> RunConfig: ...
+
+
+def horizon_configs(sizes: SizesLike) -> list[RunConfig]:
+    """Constant LR, every width for the family's fixed `steps` (Fig. 10)."""
+    return [sizes.config(D, s, sizes.steps, "const") for D in sizes.widths for s in sizes.horizon_seeds]
+
+
 def fitted_steps(P: dict, horizon: HorizonLike, tokens_per_step: int, *, min_steps: int, gamma_factor: float = 1.0,
                  max_steps: int | None = None) -> dict:
     """Each size's T(P) in whole steps (at least `min_steps`; at most `max_steps`, the smoke scale's cap).

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ..engine.config import RunConfig
 from ..engine.tasks import chess, param_count, pixels
-from .registry import HorizonLike, Ladder, fitted_steps, register
+from .registry import HorizonLike, Ladder, fitted_steps, horizon_configs, register
 
 BASE_LR = 1e-2  # [Q]'s transformers: µP base lr at D_base = 128
 EMBED_MULT = 10.0  # [Q]: token and position embeddings learn 10x faster (SPEC §4)
@@ -83,11 +83,6 @@ CHESS = {
                             steps=40000, B=64, warmup=500, head_dim=64, eval_size=1 << 20, n_evals=400,
                             depths=(1, 2, 3, 4, 6)),
 }
-
-
-def horizon_configs(sizes: TransformerSizes) -> list[RunConfig]:
-    """Constant LR, every width for `steps` (Fig. 10)."""
-    return [sizes.config(D, s, sizes.steps, "const") for D in sizes.widths for s in sizes.horizon_seeds]
 
 
 def collapse_configs(sizes: TransformerSizes, horizon: HorizonLike, gamma_factor: float = 1.0,
