@@ -108,6 +108,17 @@ def size_means(frame: pd.DataFrame) -> pd.DataFrame:
     return final.groupby(size, sort=True)[["compute", "loss"]].mean().reset_index()
 
 
+def final_loss_table(ladders: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per size, the seed-mean final loss of each named ladder (same sizes), and the relative difference of every
+    later ladder from the first: (L_k − L_first) / L_first ([Q] Fig. 4 top: µP against no µP)."""
+    means = [size_means(f).set_index(frames.size_column(f))["loss"].rename(name) for name, f in ladders.items()]
+    out = pd.concat(means, axis=1)
+    first = out.columns[0]
+    for name in out.columns[1:]:
+        out[f"relative difference ({name})"] = (out[name] - out[first]) / out[first]
+    return out.reset_index()
+
+
 def fit_L0(frame: pd.DataFrame, *, starts=None) -> PowerLaw:
     """Fit L = a·C^(−b) + L0 to the seed-mean final points of each size (SPEC §8)."""
     points = size_means(frame)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -552,10 +553,12 @@ class NoiseRatio:
     def curves(self) -> pd.DataFrame:
         """Per size and x: the seed mean and std of the ratio."""
         rows = []
-        for s in np.unique(self.size):
-            part = self.ratio[self.size == s]
-            rows.append(pd.DataFrame({self.size_column: s, "x": self.x, "ratio": np.nanmean(part, axis=0),
-                                      "ratio_std": np.nanstd(part, axis=0)}))
+        with warnings.catch_warnings():  # NaN (no Buvar yet) at every seed for the first x: NaN, not a warning
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for s in np.unique(self.size):
+                part = self.ratio[self.size == s]
+                rows.append(pd.DataFrame({self.size_column: s, "x": self.x, "ratio": np.nanmean(part, axis=0),
+                                          "ratio_std": np.nanstd(part, axis=0)}))
         return pd.concat(rows, ignore_index=True)
 
 
@@ -579,3 +582,54 @@ def noise_ratio(frame: pd.DataFrame, L0: float, x=collapse.X_GRID, window=NOISE_
     mean = ratio[:, inside].mean(axis=0)
     return NoiseRatio(x, size, sizes, np.array(seeds), ratio, tuple(window), float(np.sqrt(cross.mean())),
                       float(np.sqrt(within.mean())), float(mean.std() / mean.mean()))
+
+
+def noise_ratios(frame: pd.DataFrame, results: dict[tuple[str, float], collapse.Collapse]
+                 ) -> dict[tuple[str, float], NoiseRatio]:
+    """`noise_ratio` of each schedule's runs, with the L0 its collapse was normalized with (Figs. 7, 14)."""
+    return {v: noise_ratio(variant_frame(frame, *v), r.L0) for v, r in results.items()}
+
+
+def noise_ratio_table(ratios: dict[tuple[str, float], NoiseRatio]) -> pd.DataFrame:
+    """Per schedule: the relative spread of Buvar/(L − L0) across widths, across seeds and along x, and the two
+    named results (`NoiseRatio.x_dominates`, `widths_within_seed_noise`)."""
+    return pd.DataFrame([{"schedule": s, "decay_frac": f, "label": variant_label(s, f), "cross_rms": r.cross_rms,
+                          "within_rms": r.within_rms, "x_rms": r.x_rms, "x_dominates": r.x_dominates,
+                          "widths_within_seed_noise": r.widths_within_seed_noise}
+                         for (s, f), r in ratios.items()])
+
+
+@dataclass(frozen=True)
+class ScheduleCollapse:
+    """[Q] Fig. 1d's claim on a schedule ladder: does every schedule that decays supercollapse?"""
+
+    table: pd.DataFrame  # `collapse_table`
+
+    @property
+    def decaying(self) -> pd.DataFrame:
+        return self.table[self.table["schedule"] != "const"]
+
+    @property
+    def every_decay_supercollapses(self) -> bool:
+        """Every decaying schedule's window mean of Δ/σ̄ is below 1 (`diagnose.verdict`)."""
+        return bool((self.decaying["verdict"] == "supercollapse").all())
+
+    @property
+    def decay_beats_constant(self) -> int:
+        """How many decaying schedules have a smaller window mean of Δ/σ̄ than the constant-LR runs."""
+        const = self.table.loc[self.table["schedule"] == "const", "window_mean_ratio"]
+        if const.empty:
+            return 0
+        return int((self.decaying["window_mean_ratio"] < float(const.iloc[0])).sum())
+
+    @property
+    def short_decays(self) -> pd.DataFrame:
+        """The schedules that decay over part of the run only (decay_frac < 1, WSD-like)."""
+        return self.decaying[self.decaying["decay_frac"] < 1]
+
+    @property
+    def short_decays_onset_in_decay(self) -> bool:
+        """Every short decay reaches Δ < σ̄ for good only once its decay has begun (onset ≥ 1 − decay_frac)."""
+        d = self.short_decays
+        onset = pd.to_numeric(d["onset"], errors="coerce")
+        return bool(len(d)) and bool((onset.notna() & (onset >= 1 - d["decay_frac"] - 1e-9)).all())

@@ -109,6 +109,75 @@ def late_text(comparison: collapse.ScheduleComparison) -> str:
     return head + ": decay is not the tighter there either."
 
 
+def schedule_collapse_text(result) -> str:
+    """Whether every decaying schedule supercollapses ([Q] Fig. 1d), from `analysis.schedules.ScheduleCollapse`."""
+    d = result.decaying
+    if d.empty:
+        return "This ladder has no decaying schedule."
+    lo, hi = d["window_mean_ratio"].min(), d["window_mean_ratio"].max()
+    span = f"Δ/σ̄ on x ∈ [{collapse.WINDOW[0]:g}, {collapse.WINDOW[1]:g}] lies between {_r(lo)} and {_r(hi)}"
+    if result.every_decay_supercollapses:
+        head = f"Every decaying schedule supercollapses, as in the paper's Fig. 1d: {span}."
+    else:
+        fails = ", ".join(d.loc[d["verdict"] != "supercollapse", "label"])
+        head = (f"Not every decaying schedule supercollapses here ({span}); the exceptions: {fails}. The paper's "
+                "Fig. 1d finds that every one does.")
+    n = len(d)
+    return head + (f" {result.decay_beats_constant} of the {n} decaying schedules collapse more tightly than the "
+                   "constant learning rate.")
+
+
+def short_decay_text(result) -> str:
+    """Where the schedules that decay over their last part only reach Δ < σ̄ for good (`ScheduleCollapse`)."""
+    d = result.short_decays
+    if d.empty:
+        return ""
+    onset = pd.to_numeric(d["onset"], errors="coerce")
+    where = ", ".join(f"{lab} {'never' if not math.isfinite(o) else f'x = {o:.2f}'}" for lab, o in zip(d["label"], onset))
+    start = ", ".join(f"{1 - f:g}" for f in sorted(set(d["decay_frac"])))
+    if result.short_decays_onset_in_decay:
+        return (f"The schedules that decay over their last part only reach Δ < σ̄ for good once their decay has begun "
+                f"(at x = {start}): {where}. Until then they collapse as the constant learning rate does.")
+    return (f"The schedules that decay over their last part only (decay from x = {start}) reach Δ < σ̄ for good at: "
+            f"{where}; not every one of them waits for its decay.")
+
+
+def quality_text(q) -> str:
+    """The slope of log Δ against log(η(1 − τ̂)) near the end against the theory's ½ (SPEC §8, [Q] Fig. 8)."""
+    if not math.isfinite(q.slope):
+        return "Too few points have Δ > 0 near the end to fit the slope."
+    head = (f"Pooled over every schedule, log Δ rises with log(η(1 − τ̂)) at slope {_r(q.slope)} ± {_r(q.se, '.2g')} "
+            f"(bootstrap over each width's seeds) on x ∈ [{q.window[0]:g}, {q.window[1]:g}]")
+    if q.consistent_with_half:
+        return head + ": consistent with the theory's ½, as in the paper's Fig. 8."
+    return head + ": more than two errors from the theory's ½, unlike the paper's Fig. 8."
+
+
+def noise_universal_text(table: pd.DataFrame) -> str:
+    """How universal Buvar/(L − L0) is across widths ([Q] Figs. 7, 14), from `schedules.noise_ratio_table`."""
+    n, within, along = len(table), int(table["widths_within_seed_noise"].sum()), int(table["x_dominates"].sum())
+    return (f"For {within} of the {n} schedules the widths differ by less than seeds do at fixed x (rms relative "
+            f"spread across widths {_r(table['cross_rms'].median())}, across seeds {_r(table['within_rms'].median())}, "
+            f"medians over schedules), and for {along} of them the ratio changes more along x "
+            f"(median {_r(table['x_rms'].median())}) than across widths: "
+            + ("a function of x alone, as the paper's Figs. 7 and 14 find." if within == n and along == n else
+               "not everywhere the function of x alone that the paper's Figs. 7 and 14 find."))
+
+
+def nomup_text(mup: collapse.Collapse, nomup: collapse.Collapse, finals: pd.DataFrame) -> str:
+    """µP against no µP ([Q] Fig. 4 top): the two ladders' Δ/σ̄ and how close their final losses are."""
+    rm, rn = mup.window_mean_ratio, nomup.window_mean_ratio
+    diff = finals[[c for c in finals.columns if c.startswith("relative difference")][0]].abs()
+    close = (f"their seed-mean final losses differ by {100 * diff.min():.2g}% to {100 * diff.max():.2g}% across "
+             "widths")
+    if rn > rm:
+        return (f"Without µP, Δ/σ̄ on x ∈ [{mup.window[0]:g}, {mup.window[1]:g}] rises from {_r(rm)} to {_r(rn)}, "
+                f"while {close}: the normalized curves fan out even where the final losses nearly agree, as in "
+                "the paper's Fig. 4 (top).")
+    return (f"Here dropping µP does not widen the spread: Δ/σ̄ is {_r(rn)} without µP against {_r(rm)} with it "
+            f"({close}), unlike the paper's Fig. 4 (top).")
+
+
 def offset_text(summary: pd.DataFrame) -> str:
     """Which offset gives the smallest window mean of Δ/σ̄ (σ at the same offset), and whether it is the fitted L0
     ([Q] Fig. 2); `summary` is `charts.collapse.offset_summary`."""
