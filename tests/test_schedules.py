@@ -225,8 +225,17 @@ def test_schedule_ladders_are_the_wide_family_with_buvar():
     horizons = registry.get("schedules_horizons").configs("cpu", h)
     assert sorted({c.steps for c in horizons}) == [round(k * wide[mid] / sizes.B) for k in ladders.HORIZON_FACTORS]
     nomup = registry.get("nomup").configs("cpu", h)
-    assert all(not c.mup and c.D_ref == mid and not c.buvar and c.schedule == "linear" for c in nomup)
+    frozen = [c for c in nomup if c.D != mid]
+    assert all(not c.mup and c.D_ref == mid and not c.buvar and c.schedule == "linear" for c in frozen)
     assert {c.replace(mup=True, D_ref=384) for c in nomup} == set(registry.get("wide_collapse").configs("cpu", h))
+    # At D_ref the frozen learning rates are µP's own, so the ladder reuses µP's runs there.
+    at_ref = [c for c in nomup if c.D == mid]
+    assert at_ref and all(c.mup for c in at_ref) and {run_key(c) for c in at_ref} <= {
+        run_key(c) for c in registry.get("wide_collapse").configs("cpu", h)}
+    from supercollapse.engine import optim
+    for name in ("input", "hidden", "readout"):
+        assert optim.lr_factor(at_ref[0].replace(mup=False, D_ref=mid), name) == optim.lr_factor(at_ref[0], name)
+    assert {c.seed for c in horizons} == set(ladders.HORIZON_SEEDS["cpu"])
     smoke = registry.get("schedules").configs("smoke", h)
     assert len(smoke) <= 60 and max(c.steps for c in smoke) <= 48 and max(c.D for c in smoke) <= 24
 

@@ -16,6 +16,9 @@ VARIANTS = (("const", 1.0),) + tuple((s, f) for s in SCHEDULES if s != "const" f
 FIG6_VARIANTS = (("const", 1.0), ("linear", 1.0), ("linear", 0.2), ("multicosine", 0.2))  # [Q] Figs. 6b-c, 12b-c
 HORIZON_FACTORS = (0.5, 1.0, 2.0)  # [Q] Fig. 6c: T(P) × {0.5, 1, 2} at one width
 SEEDS = {"smoke": (0, 1), "cpu": (0, 1, 2), "gpu": (0, 1, 2)}  # σ(x, p) needs at least two; [Q] uses three or more
+# The halved and doubled horizons only enter the noise model (α and each run's errors), which needs no seed spread:
+# two seeds at cpu, where a doubled horizon costs most (decided before any of them was trained).
+HORIZON_SEEDS = {"smoke": (0, 1), "cpu": (0, 1), "gpu": (0, 1, 2)}
 MIXED = "mixed"  # the `Ladder.schedule` of a ladder that trains several schedules
 
 
@@ -38,9 +41,12 @@ def schedule_configs(sizes: MLPSizes, horizon: HorizonLike, seeds, widths=None, 
 
 
 def nomup_configs(sizes: MLPSizes, horizon: HorizonLike) -> list[RunConfig]:
-    """`wide_collapse` with every learning rate frozen at its µP value of the middle width (SPEC §4, Fig. 4 top)."""
-    steps = sizes.horizon_steps(horizon)
-    return [sizes.config(D, seed, steps[D], "linear").replace(mup=False, D_ref=middle_width(sizes))
+    """`wide_collapse` with every learning rate frozen at its µP value of the middle width (SPEC §4, Fig. 4 top).
+
+    At the middle width itself those are µP's learning rates, so its runs are `wide_collapse`'s own.
+    """
+    steps, D_ref = sizes.horizon_steps(horizon), middle_width(sizes)
+    return [sizes.config(D, seed, steps[D], "linear").replace(**({} if D == D_ref else dict(mup=False, D_ref=D_ref)))
             for D in sizes.collapse_widths for seed in sizes.seeds]
 
 
@@ -62,9 +68,9 @@ _register("schedules_widths", "wide ladder, three widths: const, linear, linear-
           lambda scale: three_widths(WIDE[scale]))
 _register("schedules_horizons", "wide ladder, middle width: const, linear, linear-20%, multicosine-20% to "
           "T(P) × 0.5, 1, 2, Buvar logged (Figs. 6c, 12c)",
-          lambda scale, h: schedule_configs(WIDE[scale], h, SEEDS[scale], (middle_width(WIDE[scale]),),
+          lambda scale, h: schedule_configs(WIDE[scale], h, HORIZON_SEEDS[scale], (middle_width(WIDE[scale]),),
                                             FIG6_VARIANTS, HORIZON_FACTORS),
-          lambda scale: (middle_width(WIDE[scale]),))
+          lambda scale: (middle_width(WIDE[scale]),), seeds=lambda scale: HORIZON_SEEDS[scale])
 _register("nomup", "wide ladder without µP: wide_collapse with every learning rate of the middle width (Fig. 4 top)",
           lambda scale, h: nomup_configs(WIDE[scale], h), lambda scale: WIDE[scale].collapse_widths,
           seeds=lambda scale: WIDE[scale].seeds, schedule="linear")
