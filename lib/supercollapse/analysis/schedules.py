@@ -32,6 +32,10 @@ FITS = ("curve", "gain")  # least squares on the curves past PAST, or on the fin
 TERMS = ("eta", "both")  # δη·Tr Σ alone (SPEC §9), or with η·Tr δΣ ([Q] Fig. 13)
 REQUIRED = ("run", "schedule", "decay_frac", "T", "tau", "lr", "loss", "Buvar")
 PROGRESS = ("compute", "tokens", "step")  # progress x = the first present, over its final value
+# Buvar is read from progress x >= BUVAR_FROM only: Adam's bias-corrected second moment v̂ is a one- or two-batch
+# estimate at steps 1-2, so the preconditioner sqrt(v̂) + eps is tiny on some coordinates and Buvar reaches ~1e13
+# there. Earlier values are treated as missing (NaN), as before the first update.
+BUVAR_FROM = 0.01
 COLUMNS = ("run, D or P, seed, schedule, decay_frac, T, step or tokens or compute, lr, tau, loss, Buvar; one row "
            "per evaluation, and a constant-LR run (schedule 'const') for every size and T")
 
@@ -68,7 +72,14 @@ def schedule_frame(raw: pd.DataFrame, name: str = "the ladder") -> pd.DataFrame:
     if not (end > 0).all():
         raise ValueError(f"{name}: some run never makes progress ({progress} stays 0)")
     frame["x"] = frame[progress] / end
+    frame["Buvar"] = early_buvar_masked(frame["Buvar"], frame["x"])
     return frame
+
+
+def early_buvar_masked(Buvar, x) -> np.ndarray:
+    """Buvar with its values before progress BUVAR_FROM (Adam's second-moment transient) set to NaN."""
+    B = np.asarray(Buvar, float)
+    return np.where(np.asarray(x, float) < BUVAR_FROM - 1e-12, np.nan, B)
 
 
 def read_schedules(path) -> pd.DataFrame:
@@ -413,12 +424,13 @@ def predict_schedule(reference: pd.DataFrame, schedule: str, decay_frac: float =
     missing = [c for c in ("step", "tau", "lr", "loss", "Buvar") if c not in reference.columns]
     if missing:
         raise ValueError(f"the reference run lacks column(s) {', '.join(missing)}; it must log Buvar (buvar=True)")
-    ref = reference.sort_values("step", kind="stable")
-    if not np.isfinite(ref["Buvar"].to_numpy(float)[1:]).any():
+    ref = reference.sort_values("step", kind="stable").copy()
+    at = ref["step"].to_numpy(int)
+    ref["Buvar"] = early_buvar_masked(ref["Buvar"], at / max(at.max(), 1))
+    if not np.isfinite(ref["Buvar"].to_numpy(float)).any():
         raise ValueError("the reference run has no finite Buvar: train its config with buvar=True")
     peak = float(ref["lr"].max())
     lr, tau = schedule_lr(schedule, steps, peak, warmup, decay_frac)
-    at = ref["step"].to_numpy(int)
     if at.max() > steps:
         raise ValueError(f"the reference run goes to step {at.max()}, past the horizon of {steps} steps")
     out = ref[[c for c in ("step", "tokens", "compute") if c in ref.columns]].reset_index(drop=True)
