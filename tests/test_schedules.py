@@ -142,6 +142,9 @@ def test_buvar_before_one_percent_of_training_is_ignored():
     early = frame["x"] < noise.BUVAR_FROM
     assert early.any() and frame.loc[early, "Buvar"].isna().all()
     assert np.isfinite(frame.loc[~early, "Buvar"]).all()
+    short = noise.schedule_frame(spiked[spiked["step"] <= 20])  # 20 steps: step 2 lies past 1% of training
+    assert short.loc[short["step"] < noise.BUVAR_FIRST_STEP, "Buvar"].isna().all()
+    assert np.isfinite(short.loc[short["step"] >= noise.BUVAR_FIRST_STEP, "Buvar"]).all()
     model = noise.noise_model(spiked, n_boot=10)
     assert model.alpha.value == pytest.approx(ALPHA, rel=1e-4)
     curves = model.curves()
