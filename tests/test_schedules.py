@@ -155,6 +155,38 @@ def test_buvar_before_one_percent_of_training_is_ignored():
     assert np.isfinite(pred["loss_pred"]).all() and (pred["loss_pred"] - ref["loss"].to_numpy()).abs().max() < 0.05
 
 
+def test_one_fit_over_ladders_that_share_runs_and_its_panels():
+    a = ladder(widths=(16, 32), seeds=(0, 1))
+    b = ladder(widths=(32,), seeds=(0, 1))  # a second ladder whose runs are all in the first
+    both = noise.union(a, b.assign(run=b["run"].where(b["schedule"] != "linear", b["run"] + "-twin")))
+    assert both["run"].nunique() == a["run"].nunique() + 4  # b's four linear runs renamed: new; the rest shared
+    assert len(noise.union(a, b)) == len(a)
+    model = noise.noise_model(noise.union(a, b), n_boot=10)
+    part = model.restrict(b["run"].unique())
+    assert part.alpha is model.alpha and {p.run for p in part.pairs} == set(b.loc[b["schedule"] != "const", "run"])
+    assert len(part.per_run) == len(part.pairs) and set(part.curves()["D"]) == {32}
+    with pytest.raises(ValueError, match="none of the given runs"):
+        model.restrict(["nope"])
+    # Held out: α fitted on the other schedules still predicts this one's gain; with a wrong α it would not.
+    held = noise.held_out(model, n_boot=5)
+    assert noise.held_out_predicts_decay_gain(held)
+    assert not noise.held_out_predicts_decay_gain(held.assign(median_final_error_reference=1.0))
+    assert not noise.held_out_predicts_decay_gain(held.iloc[:0])
+
+
+def test_check_prediction_from_one_constant_run():
+    frame = ladder(widths=(16, 32), seeds=(0, 1))
+    check = noise.check_prediction(frame, "linear", 0.2, ALPHA, size=32, seed=1)
+    assert (check.reference, check.trained, check.label) == ("D32-const-1-1", "D32-linear-0.2-1", "linear-20%")
+    assert abs(check.final_error) < 1e-9 and check.rmse < 1e-9 and check.predicts_decay_gain
+    assert check.gain_observed == pytest.approx(check.gain_predicted) and check.gain_observed > 0
+    assert {"step", "tau", "loss_const", "loss_pred", "loss", "x"} <= set(check.curve.columns)
+    wrong = noise.check_prediction(frame, "linear", 0.2, 4 * ALPHA)
+    assert wrong.reference == "D16-const-1-0" and not wrong.predicts_decay_gain
+    with pytest.raises(ValueError, match="no quadratic run"):
+        noise.check_prediction(frame, "quadratic")
+
+
 def test_noise_model_errors_name_what_is_missing():
     frame = ladder(widths=(16,), seeds=(0,))
     with pytest.raises(ValueError, match="missing column.*Buvar"):
