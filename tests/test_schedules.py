@@ -172,6 +172,9 @@ def test_one_fit_over_ladders_that_share_runs_and_its_panels():
     assert noise.held_out_predicts_decay_gain(held)
     assert not noise.held_out_predicts_decay_gain(held.assign(median_final_error_reference=1.0))
     assert not noise.held_out_predicts_decay_gain(held.iloc[:0])
+    assert noise.held_out_alpha(held, "linear", 0.2) == held.loc[held["label"] == "linear-20%", "alpha"].iloc[0]
+    with pytest.raises(ValueError, match="no held-out fit for quadratic"):
+        noise.held_out_alpha(held, "quadratic")
 
 
 def test_check_prediction_from_one_constant_run():

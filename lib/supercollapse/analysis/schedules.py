@@ -401,6 +401,15 @@ def held_out(model: NoiseModel, n_boot: int = 200, seed: int = 0) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
+def held_out_alpha(table: pd.DataFrame, schedule: str, decay_frac: float = 1.0) -> float:
+    """The α that `held_out` fitted without schedule (schedule, decay_frac): what one knows before training it."""
+    row = table[(table["schedule"] == schedule) & np.isclose(table["decay_frac"], decay_frac)]
+    if not len(row):
+        raise ValueError(f"no held-out fit for {variant_label(schedule, decay_frac)}; valid: "
+                         f"{', '.join(table['label'])}")
+    return float(row["alpha"].iloc[0])
+
+
 def held_out_predicts_decay_gain(table: pd.DataFrame) -> bool:
     """On a schedule α never saw, the predictive variant misses the final loss by less than the decay gain it is
     there to explain, for most schedules (more than half of `held_out`'s rows)."""
