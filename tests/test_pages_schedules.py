@@ -27,8 +27,10 @@ def test_curve_panels_one_per_schedule_with_three_kinds_of_line(model):
     rows = [r for d in datasets(row) for r in d]
     assert {r["kind"] for r in rows} == set(ps.KINDS) and {r["series"] for r in rows} == {"D = 16", "D = 32"}
     assert all(len(str(r["value"]).replace(".", "").lstrip("0")) <= 5 for r in rows)  # rounded to 4 digits
-    horizons = ps.curve_panels(model, color="horizon")
-    assert {r["series"] for d in datasets(horizons) for r in d} == {"T × 1"}
+    three = noise.noise_model(noise.union(*(ladder(widths=(16,), seeds=(0,), steps=n, every=n // 50).assign(
+        run=lambda d, n=n: d["run"] + f"-{n}") for n in (200, 400, 800))), n_boot=5)
+    horizons = ps.curve_panels(three, color="horizon")
+    assert {r["series"] for d in datasets(horizons) for r in d} == {"T × 0.5", "T × 1", "T × 2"}
     with pytest.raises(ValueError, match="valid: None, 'width', 'horizon'"):
         ps.curve_panels(model, color="seed")
 

@@ -50,15 +50,16 @@ def _seed_mean(curves: pd.DataFrame, size: str, values) -> pd.DataFrame:
 
 
 def _series(df: pd.DataFrame, size: str, color: str | None, widths: dict) -> tuple[pd.DataFrame, str | None]:
-    """A legend column for `color`: "width D" from the size, "horizon" as T relative to the smallest, or none."""
+    """A legend column for `color`: "width D" from the size, "horizon" as T relative to the middle one, or none."""
     if color is None:
         return df, None
     if color == "width":
         d = df[size].map(lambda p: widths.get(float(p), p)) if widths else df[size]
         return df.assign(series=[f"D = {v:g}" for v in d]), "width"
-    if color == "horizon":
-        base = df["T"].min()
-        return df.assign(series=[f"T × {t / base:g}" for t in df["T"]]), "horizon"
+    if color == "horizon":  # relative to the middle horizon: the compute-optimal one of `schedules_horizons`
+        ts = np.sort(df["T"].unique())
+        base = ts[len(ts) // 2]
+        return df.assign(series=[f"T × {t / base:.2g}" for t in df["T"]]), "horizon"
     raise ValueError(f"color={color!r}; valid: None, 'width', 'horizon'")
 
 
