@@ -48,9 +48,9 @@ def test_gain_terms_and_check_charts_render(model):
 
 def test_alpha_text_says_whether_it_agrees_with_the_paper(model):
     text = prose.alpha_text(model.alpha, ALPHA, 0.25)
-    assert "consistent with [Q]’s MLP value 0.26" in text and "unlike" not in text
+    assert "consistent with [Q]'s MLP value 0.26" in text and "unlike" not in text
     off = prose.alpha_text(dataclasses.replace(model.alpha, value=0.5, se=0.01), ALPHA, 0.25)
-    assert "above [Q]’s MLP value 0.26 by more than two bootstrap errors" in off and "unlike the paper" in off
+    assert "above [Q]'s MLP value 0.26 by more than two bootstrap errors" in off and "unlike the paper" in off
     assert "given as a parameter" in prose.alpha_text(noise.given_alpha(0.3), ALPHA, 0.25)
 
 

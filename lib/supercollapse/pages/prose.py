@@ -265,8 +265,8 @@ def alpha_text(alpha, paper: float, theory: float) -> str:
     def agree(v, who):
         return (f"consistent with {who} {v:g}" if alpha.consistent_with(v)
                 else f"{'above' if alpha.value > v else 'below'} {who} {v:g} by more than two bootstrap errors")
-    return (head + f" It is {agree(paper, '[Q]’s MLP value')} and {agree(theory, 'the theory’s')}"
-            + ("." if alpha.consistent_with(paper) else ", unlike the paper's fit."))
+    ours, theirs = agree(paper, "[Q]'s MLP value"), agree(theory, "the theory's")
+    return (head + f" It is {ours} and {theirs}" + ("." if alpha.consistent_with(paper) else ", unlike the paper's fit."))
 
 
 def noise_model_text(model) -> str:
@@ -291,8 +291,8 @@ def noise_terms_text(terms) -> str:
     ratio = terms.rms_sigma / terms.rms_eta if terms.rms_eta > 0 else float("nan")
     if terms.eta_dominates:
         return (f"Past 20% of training the η·Tr δΣ term is {_r(ratio, '.2g')} times the δη·Tr Σ term in rms over "
-                "every run: the learning rate's own change dominates, as in [Q] Fig. 13, which is why one α on "
-                "δη·Tr Σ alone suffices.")
+                "every run: the learning rate's own change dominates, as in [Q] Fig. 13, so the model's one term "
+                "carries most of what the schedule does to the noise.")
     return (f"Past 20% of training the η·Tr δΣ term is {_r(ratio, '.2g')} times the δη·Tr Σ term in rms over every "
             "run: here the change of the noise itself is not negligible, unlike [Q] Fig. 13, so the model's "
             "δη·Tr Σ term alone leaves part of the schedule's effect out.")
