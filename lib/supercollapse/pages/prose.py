@@ -9,6 +9,7 @@ import pandas as pd
 
 from .. import paths
 from ..analysis import collapse, diagnose, frames
+from ..analysis.schedules import PAST
 from .charts.collapse import offset_summary
 
 
@@ -253,7 +254,8 @@ def alpha_text(alpha, paper: float, theory: float) -> str:
     if alpha.source != "fit":
         return (f"α = {alpha.value:.3g} is given as a parameter of this page, not fitted: it is compared with [Q]'s "
                 f"{paper:g} and the theory's {theory:g} only by its prediction errors below.")
-    on = ("the curves past 20% of training" if alpha.on == "curve" else "the final points (the decay gains)")
+    on = (f"the curves past {PAST:.0%} of training" if alpha.on == "curve"
+          else "the final points (the decay gains)")
     lo, hi = alpha.ci
     head = (f"α = {alpha.value:.3f} ± {_r(alpha.se, '.2g')}, one least-squares fit of L − L_const(τ) on the noise "
             f"term (s − 1)·Buvar over {on}: {alpha.n_points} evaluations of {alpha.n_runs} scheduled runs (the error "
@@ -266,7 +268,8 @@ def alpha_text(alpha, paper: float, theory: float) -> str:
         return (f"consistent with {who} {v:g}" if alpha.consistent_with(v)
                 else f"{'above' if alpha.value > v else 'below'} {who} {v:g} by more than two bootstrap errors")
     ours, theirs = agree(paper, "[Q]'s MLP value"), agree(theory, "the theory's")
-    return (head + f" It is {ours} and {theirs}" + ("." if alpha.consistent_with(paper) else ", unlike the paper's fit."))
+    tail = "." if alpha.consistent_with(paper) else ", unlike the paper's fit."
+    return head + f" It is {ours} and {theirs}" + tail
 
 
 def noise_model_text(model) -> str:
@@ -290,11 +293,11 @@ def noise_terms_text(terms) -> str:
     """Which of the two terms of ¼·Tr δ(ηΣ) is the larger (`NoiseTerms.eta_dominates`), as [Q] Fig. 13 asks."""
     ratio = terms.rms_sigma / terms.rms_eta if terms.rms_eta > 0 else float("nan")
     if terms.eta_dominates:
-        return (f"Past 20% of training the η·Tr δΣ term is {_r(ratio, '.2g')} times the δη·Tr Σ term in rms over "
-                "every run: the learning rate's own change dominates, as in [Q] Fig. 13, so the model's one term "
+        return (f"Past {PAST:.0%} of training the η·Tr δΣ term is {_r(ratio, '.2g')} times the δη·Tr Σ term in rms "
+                "over every run: the learning rate's own change dominates, as in [Q] Fig. 13, so the model's one term "
                 "carries most of what the schedule does to the noise.")
-    return (f"Past 20% of training the η·Tr δΣ term is {_r(ratio, '.2g')} times the δη·Tr Σ term in rms over every "
-            "run: here the change of the noise itself is not negligible, unlike [Q] Fig. 13, so the model's "
+    return (f"Past {PAST:.0%} of training the η·Tr δΣ term is {_r(ratio, '.2g')} times the δη·Tr Σ term in rms "
+            "over every run: here the change of the noise itself is not negligible, unlike [Q] Fig. 13, so the model's "
             "δη·Tr Σ term alone leaves part of the schedule's effect out.")
 
 
@@ -311,7 +314,7 @@ def check_text(check) -> str:
     """The prediction of one schedule from one constant-LR run against the trained run (`PredictionCheck`)."""
     head = (f"predicted before it was trained, the {check.label} run's final loss is off by "
             f"{_r(check.final_error, '+.2g')} (prediction minus trained run; root-mean-square error "
-            f"{_r(check.rmse, '.2g')} past 20% of training), against a decay gain of {_r(check.gain_observed, '.2g')} "
-            f"observed and {_r(check.gain_predicted, '.2g')} predicted")
+            f"{_r(check.rmse, '.2g')} past {PAST:.0%} of training), against a decay gain of "
+            f"{_r(check.gain_observed, '.2g')} observed and {_r(check.gain_predicted, '.2g')} predicted")
     return head + (": the prediction captures the gain." if check.predicts_decay_gain
                    else ": the prediction misses by more than the gain itself.")
