@@ -33,6 +33,12 @@ FITS = ("curve", "gain")  # least squares on the curves past PAST, or on the fin
 TERMS = ("eta", "both")  # δη·Tr Σ alone (SPEC §9), or with η·Tr δΣ ([Q] Fig. 13)
 REQUIRED = ("run", "schedule", "decay_frac", "T", "tau", "lr", "loss", "Buvar")
 PROGRESS = ("compute", "tokens", "step")  # progress x = the first present, over its final value
+# Buvar is read from progress x >= BUVAR_FROM and step >= BUVAR_FIRST_STEP only: Adam's bias-corrected second
+# moment v̂ is a one- or two-batch estimate at steps 1-2, so the preconditioner sqrt(v̂) + eps is tiny on some
+# coordinates and Buvar reaches ~1e13 there. Earlier values are treated as missing (NaN), as before the first
+# update. The step rule covers short runs, where step 2 lies past 1% of training (a 12-step smoke run: x = 0.17).
+BUVAR_FROM = 0.01
+BUVAR_FIRST_STEP = 3
 COLUMNS = ("run, D or P, seed, schedule, decay_frac, T, step or tokens or compute, lr, tau, loss, Buvar; one row "
            "per evaluation, and a constant-LR run (schedule 'const') for every size and T")
 
@@ -69,7 +75,17 @@ def schedule_frame(raw: pd.DataFrame, name: str = "the ladder") -> pd.DataFrame:
     if not (end > 0).all():
         raise ValueError(f"{name}: some run never makes progress ({progress} stays 0)")
     frame["x"] = frame[progress] / end
+    frame["Buvar"] = early_buvar_masked(frame["Buvar"], frame["x"], frame["step"] if "step" in cols else None)
     return frame
+
+
+def early_buvar_masked(Buvar, x, step=None) -> np.ndarray:
+    """Buvar with its values before progress BUVAR_FROM, or before step BUVAR_FIRST_STEP when steps are known
+    (Adam's second-moment transient), set to NaN."""
+    early = np.asarray(x, float) < BUVAR_FROM - 1e-12
+    if step is not None:
+        early |= np.asarray(step, float) < BUVAR_FIRST_STEP
+    return np.where(early, np.nan, np.asarray(Buvar, float))
 
 
 def read_schedules(path) -> pd.DataFrame:
@@ -281,6 +297,15 @@ class NoiseModel:
         """The same test for the predictive variant (the reference's Buvar in place of the run's own)."""
         return self._within_gain("predictive")
 
+    def restrict(self, runs) -> NoiseModel:
+        """The same model (the same α) on the runs named in `runs` only: one panel's share of a joint fit."""
+        keep = {str(r) for r in runs}
+        pairs_ = tuple(p for p in self.pairs if p.run in keep)
+        if not pairs_:
+            raise ValueError("none of the given runs is a scheduled run of this model")
+        return NoiseModel(self.alpha, pairs_, self.size_column,
+                          self.per_run[self.per_run["run"].astype(str).isin(keep)].reset_index(drop=True))
+
     def curves(self) -> pd.DataFrame:
         """Long frame for charts: run, size, seed, T, schedule, decay_frac, x, tau, s, loss, L_const, pred (the
         paper's recipe), pred_reference (the predictive variant), Buvar, Buvar_const, term_eta, term_sigma."""
@@ -326,6 +351,17 @@ class NoiseModel:
         return "\n".join(lines)
 
 
+def union(*frames_: pd.DataFrame) -> pd.DataFrame:
+    """Several ladders' long frames as one, each run once (ladders that share configs share runs: the factor-1
+    horizon of `schedules_horizons` is part of `schedules`)."""
+    parts, seen = [], set()
+    for f in frames_:
+        new = f[~f["run"].isin(seen)]
+        seen |= set(new["run"])
+        parts.append(new)
+    return pd.concat(parts, ignore_index=True)
+
+
 def noise_model(frame: pd.DataFrame, alpha: float | None = None, on: str = "curve", n_boot: int = 200,
                 seed: int = 0) -> NoiseModel:
     """Fit α on every scheduled run (or take it) and evaluate both recipes on every run."""
@@ -361,8 +397,26 @@ def held_out(model: NoiseModel, n_boot: int = 200, seed: int = 0) -> pd.DataFram
                      "median_final_error": err["final_error"].abs().median(),
                      "median_final_error_reference": err["final_error_reference"].abs().median(),
                      "worst_final_error_reference": err["final_error_reference"].abs().max(),
-                     "median_rmse_reference": err["rmse_reference"].median()})
+                     "median_rmse_reference": err["rmse_reference"].median(),
+                     "median_gain_observed": err["gain_observed"].abs().median()})
     return pd.DataFrame(rows)
+
+
+def held_out_alpha(table: pd.DataFrame, schedule: str, decay_frac: float = 1.0) -> float:
+    """The α that `held_out` fitted without schedule (schedule, decay_frac): what one knows before training it."""
+    row = table[(table["schedule"] == schedule) & np.isclose(table["decay_frac"], decay_frac)]
+    if not len(row):
+        raise ValueError(f"no held-out fit for {variant_label(schedule, decay_frac)}; valid: "
+                         f"{', '.join(table['label'])}")
+    return float(row["alpha"].iloc[0])
+
+
+def held_out_predicts_decay_gain(table: pd.DataFrame) -> bool:
+    """On a schedule α never saw, the predictive variant misses the final loss by less than the decay gain it is
+    there to explain, for most schedules (more than half of `held_out`'s rows)."""
+    if not len(table):
+        return False
+    return bool((table["median_final_error_reference"] < table["median_gain_observed"]).mean() > 0.5)
 
 
 @dataclass(frozen=True, eq=False)
@@ -414,12 +468,13 @@ def predict_schedule(reference: pd.DataFrame, schedule: str, decay_frac: float =
     missing = [c for c in ("step", "tau", "lr", "loss", "Buvar") if c not in reference.columns]
     if missing:
         raise ValueError(f"the reference run lacks column(s) {', '.join(missing)}; it must log Buvar (buvar=True)")
-    ref = reference.sort_values("step", kind="stable")
-    if not np.isfinite(ref["Buvar"].to_numpy(float)[1:]).any():
+    ref = reference.sort_values("step", kind="stable").copy()
+    at = ref["step"].to_numpy(int)
+    ref["Buvar"] = early_buvar_masked(ref["Buvar"], at / max(at.max(), 1), at)
+    if not np.isfinite(ref["Buvar"].to_numpy(float)).any():
         raise ValueError("the reference run has no finite Buvar: train its config with buvar=True")
     peak = float(ref["lr"].max())
     lr, tau = schedule_lr(schedule, steps, peak, warmup, decay_frac)
-    at = ref["step"].to_numpy(int)
     if at.max() > steps:
         raise ValueError(f"the reference run goes to step {at.max()}, past the horizon of {steps} steps")
     out = ref[[c for c in ("step", "tokens", "compute") if c in ref.columns]].reset_index(drop=True)
@@ -429,6 +484,65 @@ def predict_schedule(reference: pd.DataFrame, schedule: str, decay_frac: float =
     s_const = _at_tau(ref, out["tau"], name, "lr") / peak
     out["loss_pred"] = predicted_loss(out["loss_const"], out["s"], s_const, out["Buvar_const"], alpha)
     return out
+
+
+
+@dataclass(frozen=True, eq=False)
+class PredictionCheck:
+    """`predict_schedule` from one constant-LR run against the run of that schedule that was then trained."""
+
+    reference: str  # the constant-LR run's id (its run key for stored runs)
+    trained: str
+    label: str
+    alpha: float
+    curve: pd.DataFrame  # predict_schedule's columns, and `loss` (the trained run) and `x`
+    final_error: float  # predicted − trained final loss
+    rmse: float  # past PAST
+    gain_observed: float  # loss_const(τ_end) − the trained final loss
+    gain_predicted: float
+
+    @property
+    def predicts_decay_gain(self) -> bool:
+        """The prediction misses the trained final loss by less than the decay gain."""
+        return bool(abs(self.final_error) < abs(self.gain_observed))
+
+
+def check_prediction(frame: pd.DataFrame, schedule: str, decay_frac: float = 1.0, alpha: float = THEORY_ALPHA, *,
+                     warmup: int = 0, size: float | None = None, seed=None) -> PredictionCheck:
+    """Predict schedule (schedule, decay_frac) from the constant-LR run of one size and seed (default: the first
+    ones that have both runs) and compare it with the trained run at the same evaluation steps."""
+    frame = schedule_frame(frame)
+    col = frames.size_column(frame)
+    if "step" not in frame.columns:
+        raise ValueError("check_prediction needs a `step` column (the evaluation steps of both runs)")
+    runs = frame.groupby("run", sort=False).first()
+    same = lambda s, f: (runs["schedule"] == s) & np.isclose(runs["decay_frac"], f)  # noqa: E731
+    trained = runs[same(schedule, decay_frac)]
+    if size is not None:
+        trained = trained[np.isclose(trained[col], size)]
+    if seed is not None:
+        trained = trained[trained["seed"] == seed]
+    refs = runs[same("const", 1.0)]
+    for run, t in trained.iterrows():
+        ref = refs[np.isclose(refs[col], t[col]) & (refs["T"] == t["T"]) & (refs["seed"] == t["seed"])]
+        if len(ref):
+            break
+    else:
+        raise ValueError(f"no {variant_label(schedule, decay_frac)} run with a constant-LR run of the same "
+                         f"{col}, T and seed")
+    ref_run = ref.index[0]
+    reference, mine = frame[frame["run"] == ref_run], frame[frame["run"] == run]
+    curve = predict_schedule(reference, schedule, decay_frac, alpha, steps=int(reference["step"].max()),
+                             warmup=warmup)
+    if not np.array_equal(curve["step"].to_numpy(), mine["step"].to_numpy()):
+        raise ValueError(f"runs {ref_run} and {run} are not evaluated at the same steps")
+    curve["loss"], curve["x"] = mine["loss"].to_numpy(), mine["x"].to_numpy()
+    past = curve["x"].to_numpy() >= PAST - 1e-12
+    pred, loss = curve["loss_pred"].to_numpy(), curve["loss"].to_numpy()
+    return PredictionCheck(str(ref_run), str(run), variant_label(schedule, decay_frac), float(alpha), curve,
+                           float(pred[-1] - loss[-1]), _rmse(pred, loss, past),
+                           float(curve["loss_const"].iloc[-1] - loss[-1]),
+                           float(curve["loss_const"].iloc[-1] - pred[-1]))
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import pandas as pd
 
 from .. import paths
 from ..analysis import collapse, diagnose, frames
+from ..analysis.schedules import PAST
 from .charts.collapse import offset_summary
 
 
@@ -311,3 +312,78 @@ def headline(head) -> dict:
             "ratio_const": c, "ratio_const_se": s.constant_se, "late_decay": s.late_decay,
             "late_const": s.late_constant, "best_offset": best_offset(offset_summary(head.offsets)),
             **reproduction(head)}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The SGD-noise model (chapter 17; SPEC §9)
+
+
+def alpha_text(alpha, paper: float, theory: float) -> str:
+    """How α was obtained (`analysis.schedules.Alpha`) and whether it agrees with [Q]'s value and the theory's ¼."""
+    if alpha.source != "fit":
+        return (f"α = {alpha.value:.3g} is given as a parameter of this page, not fitted: it is compared with [Q]'s "
+                f"{paper:g} and the theory's {theory:g} only by its prediction errors below.")
+    on = (f"the curves past {PAST:.0%} of training" if alpha.on == "curve"
+          else "the final points (the decay gains)")
+    lo, hi = alpha.ci
+    head = (f"α = {alpha.value:.3f} ± {_r(alpha.se, '.2g')}, one least-squares fit of L − L_const(τ) on the noise "
+            f"term (s − 1)·Buvar over {on}: {alpha.n_points} evaluations of {alpha.n_runs} scheduled runs (the error "
+            f"is the standard deviation over bootstrap resamples of the runs; 95% interval "
+            f"[{_r(lo, '.3f')}, {_r(hi, '.3f')}]).")
+    if not math.isfinite(alpha.se):
+        return head + f" With no bootstrap error it cannot be compared with [Q]'s {paper:g} or the theory's {theory:g}."
+
+    def agree(v, who):
+        return (f"consistent with {who} {v:g}" if alpha.consistent_with(v)
+                else f"{'above' if alpha.value > v else 'below'} {who} {v:g} by more than two bootstrap errors")
+    ours, theirs = agree(paper, "[Q]'s MLP value"), agree(theory, "the theory's")
+    tail = "." if alpha.consistent_with(paper) else ", unlike the paper's fit."
+    return head + f" It is {ours} and {theirs}" + tail
+
+
+def noise_model_text(model) -> str:
+    """Whether each recipe (`NoiseModel.predicts_decay_gain` and its predictive twin) explains the decay gain."""
+    e = model.errors().set_index("recipe")
+
+    def one(recipe, ok, name):
+        r = e.loc[recipe]
+        return (f"{name} misses the final loss by {_r(r['median_final_error'])} (median over runs; worst "
+                f"{_r(r['worst_final_error'])}) against a median decay gain of {_r(r['median_gain_observed'])}: "
+                + ("it explains most of what decay buys" if ok else
+                   "it does not explain the gain better than assuming that, at equal τ, the schedule changes "
+                   "nothing"))
+    paper = one("paper", model.predicts_decay_gain, "[Q]'s recipe (each run's own Buvar)")
+    return (paper + (", as in the paper." if model.predicts_decay_gain else ", unlike the paper.") + " "
+            + one("predictive", model.predictive_predicts_decay_gain, "The predictive variant (the reference's Buvar)")
+            + ".")
+
+
+def noise_terms_text(terms) -> str:
+    """Which of the two terms of ¼·Tr δ(ηΣ) is the larger (`NoiseTerms.eta_dominates`), as [Q] Fig. 13 asks."""
+    ratio = terms.rms_sigma / terms.rms_eta if terms.rms_eta > 0 else float("nan")
+    if terms.eta_dominates:
+        return (f"Past {PAST:.0%} of training the η·Tr δΣ term is {_r(ratio, '.2g')} times the δη·Tr Σ term in rms "
+                "over every run: the learning rate's own change dominates, as in [Q] Fig. 13, so the model's one term "
+                "carries most of what the schedule does to the noise.")
+    return (f"Past {PAST:.0%} of training the η·Tr δΣ term is {_r(ratio, '.2g')} times the δη·Tr Σ term in rms "
+            "over every run: here the change of the noise itself is not negligible, unlike [Q] Fig. 13, so the model's "
+            "δη·Tr Σ term alone leaves part of the schedule's effect out.")
+
+
+def held_out_text(predicts: bool) -> str:
+    """What `analysis.schedules.held_out_predicts_decay_gain` found."""
+    if predicts:
+        return ("For most schedules, α fitted without them still predicts their final loss to better than their "
+                "decay gain: the constant is not tuned to each schedule.")
+    return ("For most schedules, α fitted without them does not predict their final loss to better than their decay "
+            "gain: here the model does not transfer to a schedule it was not fitted on.")
+
+
+def check_text(check) -> str:
+    """The prediction of one schedule from one constant-LR run against the trained run (`PredictionCheck`)."""
+    head = (f"predicted before it was trained, the {check.label} run's final loss is off by "
+            f"{_r(check.final_error, '+.2g')} (prediction minus trained run; root-mean-square error "
+            f"{_r(check.rmse, '.2g')} past {PAST:.0%} of training), against a decay gain of "
+            f"{_r(check.gain_observed, '.2g')} observed and {_r(check.gain_predicted, '.2g')} predicted")
+    return head + (": the prediction captures the gain." if check.predicts_decay_gain
+                   else ": the prediction misses by more than the gain itself.")
