@@ -18,9 +18,10 @@ from .analysis import collapse, frames
 from .analysis.horizon import Horizon, fit_horizon
 from .engine.config import RunConfig, run_key
 from .engine.tasks import param_count, pflop
+from .execute.cost import Spent, spent  # noqa: F401  (chapters: `header(..., cost=study.spent(runs))`)
 from .experiments import registry
 from .experiments.mlp import ladder_names
-from .scales import check_scale
+from .scales import SCALES, check_scale
 from .store import runs as store
 
 _FIT_CODE = ("supercollapse.analysis.horizon",)
@@ -163,6 +164,7 @@ class Headline:
     offsets: pd.DataFrame  # `collapse.offset_sensitivity` of the decay ladder at `collapse.fig2_offsets`
     horizon: Horizon
     keys: tuple[str, ...]  # every run shown
+    cost: Spent  # what training them cost
 
 
 def headline(scale: str, family: str = "wide", *, allow_train: bool = False, progress: bool = True) -> Headline:
@@ -174,5 +176,38 @@ def headline(scale: str, family: str = "wide", *, allow_train: bool = False, pro
     constant = frame(names.constant, scale, runs[names.constant])
     schedules = collapse.compare_schedules(decay, constant)
     offsets = collapse.offset_sensitivity(decay, collapse.fig2_offsets(decay, schedules.decay.L0))
-    keys = tuple(sorted({r.key for stored in runs.values() for r in stored}))
-    return Headline(scale, decay, constant, schedules, offsets, horizon(names.horizon, scale), keys)
+    cost = spent([r for stored in runs.values() for r in stored])
+    return Headline(scale, decay, constant, schedules, offsets, horizon(names.horizon, scale), cost.keys, cost)
+
+
+def book_cost() -> pd.DataFrame:
+    """Per scale where runs are stored: the registered ladders' runs stored (of those defined), their training PFLOP
+    and recorded wall time. A ladder whose horizons are fitted on runs not all stored yet has no configs: counted
+    apart. Nothing is trained or fitted beyond what stored runs allow."""
+    rows = []
+    for scale in SCALES:
+        found, defined, pending = {}, set(), 0
+        for name in registry.ladders():
+            try:
+                cfgs = configs(name, scale, progress=False)
+            except store.MissingRuns:
+                pending += 1
+                continue
+            for cfg in cfgs:
+                key = run_key(cfg)
+                defined.add(key)
+                if key not in found:
+                    try:
+                        run = store.find(cfg)
+                    except store.DamagedRun:  # `supercollapse runs verify` reports it; a bill does without it
+                        continue
+                    if run is not None:
+                        found[key] = run
+        if found:
+            c = spent(found.values())
+            rows.append({"scale": scale, "runs stored": len(found), "runs defined": len(defined),
+                         "ladders waiting for a horizon fit": pending, "training PFLOP": c.pflop,
+                         "recorded wall time (h)": c.seconds / 3600, "runs without a recorded time": c.untimed,
+                         "devices": ", ".join(c.devices)})
+    return pd.DataFrame(rows)
+

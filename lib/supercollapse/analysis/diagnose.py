@@ -58,7 +58,9 @@ def read_ladder(path) -> pd.DataFrame:
         raw = pd.read_csv(path) if kind == "CSV" else pd.read_parquet(path)
     except Exception as e:  # the readers raise many types; any of them means the file cannot be read
         raise DiagnoseError(f"{path}: cannot read it as {kind} ({type(e).__name__}: {e})") from None
-    return ladder_frame(raw, name=str(path))
+    frame = ladder_frame(raw, name=str(path))
+    frame.attrs["source"] = str(path)
+    return frame
 
 
 def _numbers(frame: pd.DataFrame, col: str, name: str, *, positive: bool) -> np.ndarray:

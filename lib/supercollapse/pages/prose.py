@@ -133,27 +133,32 @@ def offset_text(summary: pd.DataFrame) -> str:
 
 
 def published_ladder(path: str) -> pd.DataFrame | None:
-    """The authors' log a page's `published_logs` names (a relative path is read from the repository root).
+    """The ladder a page's `published_logs` names: an authors'-format pickle, or the diagnostic's CSV or Parquet
+    long format (`analysis.diagnose.read_ladder`); a relative path is read from the repository root. A file of
+    another type or shape raises `DiagnoseError`, one line naming what is wrong and what is valid.
 
     Unpickling runs code from the file: only the one file named is opened (see `supercollapse.published`).
     """
-    from ..analysis.published import load_published
+    from ..analysis.diagnose import read_ladder
 
     if not path:
         return None
     p = Path(path).expanduser()
-    return load_published(p if p.is_absolute() else paths.ROOT / p)
+    return read_ladder(p if p.is_absolute() else paths.ROOT / p)
 
 
 def published_text(frame: pd.DataFrame | None, what: str, *findings: str) -> str:
     """What a page says about the authors' logs: none given, or which file, how many runs, and the findings."""
     if frame is None:
         return ("No published logs were given: set the parameter `published_logs` to one of the authors' pickles "
-                f"(a file you trust: unpickling runs code) to also draw {what} from their runs.")
+                "(a file you trust: unpickling runs code), or to a ladder file in the CSV or Parquet format of the "
+                f"chapter \"Diagnose your own ladder\", to also draw {what} from those runs.")
     notes = "; ".join(frame.attrs.get("notes", []))
     size = frames.size_column(frame)
-    text = (f"From the authors' log `{Path(frame.attrs.get('source', '?')).name}`: {frame['run'].nunique()} runs, "
-            f"{frame[size].nunique()} sizes, each cut at its own normalization point (`opt_C`, `opt_L`).")
+    source = Path(frame.attrs.get("source", "?"))
+    cut = (", each cut at its own normalization point (`opt_C`, `opt_L`)" if source.suffix in (".pkl", ".pickle")
+           else ", each normalized at its last evaluation")
+    text = (f"From the log `{source.name}`: {frame['run'].nunique()} runs, {frame[size].nunique()} sizes{cut}.")
     if notes:
         text += f" Import notes: {notes}."
     return " ".join([text, *findings])
@@ -242,3 +247,4 @@ def headline(head) -> dict:
             "ratio_const": c, "ratio_const_se": s.constant_se, "late_decay": s.late_decay,
             "late_const": s.late_constant, "best_offset": best_offset(offset_summary(head.offsets)),
             **reproduction(head)}
+
