@@ -63,3 +63,24 @@ def test_spent_and_book_cost_sum_the_stored_runs_once(tmp_path, monkeypatch):
     assert list(bill["scale"]) == ["smoke"] and row["runs stored"] == len(cfgs)
     assert row["recorded wall time (h)"] == pytest.approx(cost.seconds / 3600)
 
+
+def test_preset_costs_price_configs_without_training(tmp_path, monkeypatch):
+    from supercollapse.execute.cost import train_pflop
+    from supercollapse.pages import prose
+
+    monkeypatch.setenv("SUPERCOLLAPSE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(runs.paths, "CURATED_RUNS", tmp_path / "curated")  # an empty store: no fit is possible
+    costs = study.preset_costs("gpu", 1e14).set_index("ladder")
+    first = study.configs("first", "gpu")
+    assert costs.loc["first", "runs"] == len(first)
+    assert costs.loc["first", "PFLOP"] == pytest.approx(sum(map(train_pflop, first)))
+    assert costs.loc["first", "hours"] == pytest.approx(costs.loc["first", "PFLOP"] * 10 / 3600)
+    assert np.isnan(costs.loc["wide_collapse", "PFLOP"]) and "wide_horizon" in costs.loc["wide_collapse", "priced"]
+    assert costs.loc["wide_collapse", "runs"] == 25  # widths × seeds are known before the fit
+    assert "no training of its own" in costs.loc["constant", "priced"]
+    # The total counts each run once: `constant` is a cut of `horizon`, so it adds nothing.
+    total = costs.loc["all distinct runs priced"]
+    priced = costs.drop(index="all distinct runs priced").dropna(subset=["PFLOP"])
+    assert total["PFLOP"] == pytest.approx(priced.drop(index="constant")["PFLOP"].sum())
+    assert not list(runs.cache().keys())  # nothing was trained
+    assert '"jax[cuda12]==' in prose.jax_install()

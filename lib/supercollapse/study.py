@@ -18,7 +18,7 @@ from .analysis import collapse, frames
 from .analysis.horizon import Horizon, fit_horizon
 from .engine.config import RunConfig, run_key
 from .engine.tasks import param_count, pflop
-from .execute.cost import Spent, spent  # noqa: F401  (chapters: `header(..., cost=study.spent(runs))`)
+from .execute.cost import Spent, measured, spent, train_pflop  # spent: chapters call `header(..., cost=study.spent(runs))`
 from .experiments import registry
 from .experiments.mlp import ladder_names
 from .scales import SCALES, check_scale
@@ -211,3 +211,47 @@ def book_cost() -> pd.DataFrame:
                          "devices": ", ".join(c.devices)})
     return pd.DataFrame(rows)
 
+
+def preset_runs(name: str, scale: str) -> pd.DataFrame:
+    """The runs ladder `name` defines at `scale`, priced from their configs alone (nothing is trained): task, D, N,
+    seed, steps, B, L, P and training PFLOP (6·P per token). MissingRuns when its horizons are fitted on runs that
+    are not all stored yet (`supercollapse sweep --dry-run` says the same)."""
+    return pd.DataFrame([{"key": run_key(c), "task": c.task, "D": c.D, "N": c.N, "seed": c.seed, "steps": c.steps,
+                          "B": c.B, "L": c.L, "P": param_count(c), "PFLOP": train_pflop(c)}
+                         for c in configs(name, scale, progress=False)])
+
+
+def preset_costs(scale: str, flop_per_s: float) -> pd.DataFrame:
+    """Per registered ladder at `scale`: its widths, seeds and runs, their training PFLOP and the hours they take
+    at `flop_per_s` (an assumed sustained throughput of one device); NaN where the horizons are not fitted yet.
+    The last row, "all distinct runs", counts each run once (ladders share runs: `constant` cuts `horizon`'s)."""
+    rows, distinct = [], {}
+    for name, ladder in registry.ladders().items():
+        widths, seeds = ladder.widths(scale) if ladder.widths else (), ladder.seeds(scale) if ladder.seeds else ()
+        try:
+            runs = preset_runs(name, scale)
+        except store.MissingRuns:
+            runs = None
+        if runs is not None:
+            widths, seeds = sorted(runs["D"].unique()), sorted(runs["seed"].unique())
+            distinct.update(zip(runs["key"], runs["PFLOP"]))
+        priced = ("from its configs" if runs is not None else
+                  f"after ladder {ladder.horizon_from!r} is trained and fitted")
+        if ladder.cut_at and runs is not None:
+            priced = "its runs are those of a horizon ladder, cut: no training of its own"
+        rows.append({"ladder": name, "task": ladder.task, "schedule": ladder.schedule,
+                     "widths": ", ".join(map(str, widths)), "seeds": len(seeds),
+                     "runs": len(runs) if runs is not None else len(widths) * len(seeds),
+                     "PFLOP": float(runs["PFLOP"].sum()) if runs is not None else float("nan"), "priced": priced})
+    rows.append({"ladder": "all distinct runs priced", "task": "", "schedule": "", "widths": "", "seeds": "",
+                 "runs": len(distinct), "PFLOP": float(sum(distinct.values())), "priced": "each run once"})
+    out = pd.DataFrame(rows)
+    return out.assign(hours=out["PFLOP"] * 1e15 / flop_per_s / 3600)[[*out.columns[:-1], "hours", "priced"]]
+
+
+def throughputs() -> pd.DataFrame:
+    """The training throughput stored runs reached (`execute.cost.measured`): per task and device, the runs and
+    their median GFLOP/s, compilation, data and evaluation included."""
+    m = pd.DataFrame([vars(r) for r in measured()], columns=["task", "P", "flop_per_s", "device"])
+    g = m.groupby(["task", "device"])["flop_per_s"]
+    return pd.DataFrame({"runs": g.size(), "median GFLOP/s": g.median() / 1e9}).reset_index()

@@ -248,3 +248,10 @@ def headline(head) -> dict:
             "late_const": s.late_constant, "best_offset": best_offset(offset_summary(head.offsets)),
             **reproduction(head)}
 
+
+def jax_install(extra: str = "cuda12") -> str:
+    """The command that puts an accelerator build of the pinned JAX in this environment, as a Markdown code block."""
+    from importlib.metadata import version
+
+    return (f'```bash\npip install -U "jax[{extra}]=={version("jax")}"   # the JAX this package pins, built for CUDA 12\n'
+            'python -c "import jax; print(jax.devices())"   # lists the accelerator, not CpuDevice\n```')
