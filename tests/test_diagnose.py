@@ -156,3 +156,47 @@ def test_forty_runs_of_a_thousand_points(tmp_path):
     ladder("super", n_sizes=5, n_seeds=8, n_points=1000).to_csv(tmp_path / "big.csv", index=False)
     r = diagnose(read_ladder(tmp_path / "big.csv"))
     assert r.n_runs == 40 and r.verdict == "supercollapse"
+
+
+def test_sigma_bias_is_the_mean_ddof0_std_of_normal_draws():
+    from supercollapse.analysis.diagnose import noise_only_ratio, sigma_bias
+
+    assert sigma_bias(2) == pytest.approx(1 / np.sqrt(np.pi))
+    draws = np.random.default_rng(0).normal(size=(200_000, 3))
+    assert sigma_bias(3) == pytest.approx(draws.std(axis=1).mean(), rel=5e-3)
+    assert sigma_bias(1000) == pytest.approx(1, abs=1e-3)
+    assert noise_only_ratio(5) < noise_only_ratio(3) < 3  # noise alone stays below the collapse threshold
+    with pytest.raises(ValueError):
+        sigma_bias(1)
+
+
+def test_example_ladder_is_a_compute_optimal_ladder_that_supercollapses(tmp_path):
+    from supercollapse.analysis.diagnose import example_ladder
+
+    f = example_ladder()
+    final = f.groupby("P")[["compute", "tokens"]].max()
+    assert (np.diff(final["compute"]) > 0).all() and (np.diff(final["tokens"]) > 0).all()
+    assert np.allclose(f["compute"], 6 * f["P"] * f["tokens"] / 1e15)
+    f.to_csv(tmp_path / "ladder.csv", index=False)
+    r = diagnose(read_ladder(tmp_path / "ladder.csv"))
+    assert r.verdict == "supercollapse" and not r.warnings and r.L0 == pytest.approx(0.1, rel=0.05)
+    assert example_ladder(rng_seed=1)["loss"].ne(f["loss"]).any()  # the seed draws the noise
+    assert example_ladder().equals(f)
+
+
+def test_page_texts_follow_the_report(tmp_path):
+    import dataclasses
+
+    from supercollapse.pages import diagnosis
+
+    path = diagnosis.example_file(tmp_path / "ex.csv")
+    frame = read_ladder(path)
+    r = diagnose(frame)
+    t = diagnosis.texts(r)
+    assert t["diag_verdict"].startswith("**supercollapse**") and t["diag_warnings"] == "No warnings."
+    bad = dataclasses.replace(r, L0_at_bound=True, warnings=("only 2 seeds",), onset=None)
+    t = diagnosis.texts(bad)
+    assert "lower bound 0" in t["diag_fit"] and "- only 2 seeds" in t["diag_warnings"] and "never" in t["diag_onset"]
+    assert len(diagnosis.panels(frame, r)) == 3 and list(diagnosis.summary(r)["x"]) == list(r.x)
+    th = diagnosis.thresholds()
+    assert th["th_super"] < th["th_noise_5"] < th["th_noise_3"] < th["th_collapse"]

@@ -119,6 +119,11 @@ def test_a_path_parameter_resolves_against_the_working_directory(tmp_path, monke
     with pytest.raises(notebooks.ParameterError, match="a directory"):
         ch.validate({"published_logs": str(tmp_path)})
     assert ch.validate({"published_logs": ""})["published_logs"] == ""
+    (tmp_path / "mine.CSV").write_text("")  # the diagnostic's formats too, suffixes in any case
+    assert ch.validate({"published_logs": "mine.CSV"})["published_logs"] == str(tmp_path / "mine.CSV")
+    (tmp_path / "mine.txt").write_text("")
+    with pytest.raises(notebooks.ParameterError, match=r"a file of type \.pkl, .*\.csv.*mine.txt is \.txt"):
+        ch.validate({"published_logs": "mine.txt"})
 
 
 def test_a_relative_or_file_cache_is_handled_before_anything_runs(tmp_path):

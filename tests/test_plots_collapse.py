@@ -153,6 +153,25 @@ def test_text_follows_the_numbers(result):
     assert "No published logs" in prose.published_text(None, "the figure") and prose.published_ladder("") is None
 
 
+def test_published_ladder_reads_the_diagnostic_formats_too(decay, tmp_path):
+    from supercollapse.analysis.diagnose import DiagnoseError
+
+    decay.to_csv(tmp_path / "ladder.csv", index=False)
+    decay.to_parquet(tmp_path / "ladder.parquet")
+    for name in ("ladder.csv", "ladder.parquet"):
+        pub = prose.published_ladder(str(tmp_path / name))
+        assert pub["run"].nunique() == decay["run"].nunique() and len(pub) == len(decay)
+        text = prose.published_text(pub, "the figure")
+        assert f"`{name}`" in text and "last evaluation" in text and "opt_C" not in text
+    (tmp_path / "ladder.txt").write_text("x")
+    with pytest.raises(DiagnoseError, match=r"unknown file type '\.txt'; valid: \.csv") as e:
+        prose.published_ladder(str(tmp_path / "ladder.txt"))
+    assert "\n" not in str(e.value)
+    (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(DiagnoseError, match="missing column"):
+        prose.published_ladder(str(tmp_path / "bad.csv"))
+
+
 def test_fit_text(decay, result):
     import dataclasses
 
@@ -218,7 +237,7 @@ def test_the_landing_page_numbers_and_verdicts_follow_the_measurements(decay):
     schedules = collapse.compare_schedules(decay, constant)
     offsets = collapse.offset_sensitivity(decay, collapse.fig2_offsets(decay, schedules.decay.L0))
     h = scaling.fit_horizon(ladder(widths=(8, 12, 16, 24, 32, 48), seeds=(0, 1), constant=True), n_boot=5)
-    head = study.Headline("cpu", decay, constant, schedules, offsets, h, ("k",))
+    head = study.Headline("cpu", decay, constant, schedules, offsets, h, ("k",), study.spent([]))
     out = prose.headline(head)
     assert out["ratio_decay"] == schedules.decay.window_mean_ratio and out["gamma"] == h.gamma
     assert "D = 16, 24, 32, 48, 64" in out["headline_text"] and "x ∈ [0.8, 0.95]" in out["headline_text"]

@@ -92,7 +92,8 @@ def test_site_has_every_chapter(built):
     assert (html / "_static" / "vendor" / "vega-bundle.js").is_file()
     assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
     assert (html / "_static" / "supercollapse.css").is_file()
-    assert (html / "book" / "01_first_ladder.html").is_file()
+    for page in ("01_first_ladder", "31_diagnose", "32_gpu"):
+        assert (html / "book" / f"{page}.html").is_file(), page
     assert not (html / "genindex.html").exists()  # an empty index page is no page for a reader
     for page in html.rglob("*.html"):
         assert "cdn.jsdelivr.net" not in page.read_text(), f"{page.name} loads from a CDN"

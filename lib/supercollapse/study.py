@@ -18,9 +18,10 @@ from .analysis import collapse, frames
 from .analysis.horizon import Horizon, fit_horizon
 from .engine.config import RunConfig, run_key
 from .engine.tasks import param_count, pflop
+from .execute.cost import Spent, measured, spent, train_pflop  # spent: chapters call `header(..., cost=study.spent(runs))`
 from .experiments import registry
 from .experiments.mlp import ladder_names
-from .scales import check_scale
+from .scales import SCALES, check_scale
 from .store import runs as store
 
 _FIT_CODE = ("supercollapse.analysis.horizon",)
@@ -163,6 +164,7 @@ class Headline:
     offsets: pd.DataFrame  # `collapse.offset_sensitivity` of the decay ladder at `collapse.fig2_offsets`
     horizon: Horizon
     keys: tuple[str, ...]  # every run shown
+    cost: Spent  # what training them cost
 
 
 def headline(scale: str, family: str = "wide", *, allow_train: bool = False, progress: bool = True) -> Headline:
@@ -174,5 +176,82 @@ def headline(scale: str, family: str = "wide", *, allow_train: bool = False, pro
     constant = frame(names.constant, scale, runs[names.constant])
     schedules = collapse.compare_schedules(decay, constant)
     offsets = collapse.offset_sensitivity(decay, collapse.fig2_offsets(decay, schedules.decay.L0))
-    keys = tuple(sorted({r.key for stored in runs.values() for r in stored}))
-    return Headline(scale, decay, constant, schedules, offsets, horizon(names.horizon, scale), keys)
+    cost = spent([r for stored in runs.values() for r in stored])
+    return Headline(scale, decay, constant, schedules, offsets, horizon(names.horizon, scale), cost.keys, cost)
+
+
+def book_cost() -> pd.DataFrame:
+    """Per scale where runs are stored: the registered ladders' runs stored (of those defined), their training PFLOP
+    and recorded wall time. A ladder whose horizons are fitted on runs not all stored yet has no configs: counted
+    apart. Nothing is trained or fitted beyond what stored runs allow."""
+    rows = []
+    for scale in SCALES:
+        found, defined, pending = {}, set(), 0
+        for name in registry.ladders():
+            try:
+                cfgs = configs(name, scale, progress=False)
+            except store.MissingRuns:
+                pending += 1
+                continue
+            for cfg in cfgs:
+                key = run_key(cfg)
+                defined.add(key)
+                if key not in found:
+                    try:
+                        run = store.find(cfg)
+                    except store.DamagedRun:  # `supercollapse runs verify` reports it; a bill does without it
+                        continue
+                    if run is not None:
+                        found[key] = run
+        if found:
+            c = spent(found.values())
+            rows.append({"scale": scale, "runs stored": len(found), "runs defined": len(defined),
+                         "ladders waiting for a horizon fit": pending, "training PFLOP": c.pflop,
+                         "recorded wall time (h)": c.seconds / 3600, "runs without a recorded time": c.untimed,
+                         "devices": ", ".join(c.devices)})
+    return pd.DataFrame(rows)
+
+
+def preset_runs(name: str, scale: str) -> pd.DataFrame:
+    """The runs ladder `name` defines at `scale`, priced from their configs alone (nothing is trained): task, D, N,
+    seed, steps, B, L, P and training PFLOP (6·P per token). MissingRuns when its horizons are fitted on runs that
+    are not all stored yet (`supercollapse sweep --dry-run` says the same)."""
+    return pd.DataFrame([{"key": run_key(c), "task": c.task, "D": c.D, "N": c.N, "seed": c.seed, "steps": c.steps,
+                          "B": c.B, "L": c.L, "P": param_count(c), "PFLOP": train_pflop(c)}
+                         for c in configs(name, scale, progress=False)])
+
+
+def preset_costs(scale: str, flop_per_s: float) -> pd.DataFrame:
+    """Per registered ladder at `scale`: its widths, seeds and runs, their training PFLOP and the hours they take
+    at `flop_per_s` (an assumed sustained throughput of one device); NaN where the horizons are not fitted yet.
+    The last row, "all distinct runs", counts each run once (ladders share runs: `constant` cuts `horizon`'s)."""
+    rows, distinct = [], {}
+    for name, ladder in registry.ladders().items():
+        widths, seeds = ladder.widths(scale) if ladder.widths else (), ladder.seeds(scale) if ladder.seeds else ()
+        try:
+            runs = preset_runs(name, scale)
+        except store.MissingRuns:
+            runs = None
+        if runs is not None:
+            widths, seeds = sorted(runs["D"].unique()), sorted(runs["seed"].unique())
+            distinct.update(zip(runs["key"], runs["PFLOP"]))
+        priced = ("from its configs" if runs is not None else
+                  f"after ladder {ladder.horizon_from!r} is trained and fitted")
+        if ladder.cut_at and runs is not None:
+            priced = "its runs are those of a horizon ladder, cut: no training of its own"
+        rows.append({"ladder": name, "task": ladder.task, "schedule": ladder.schedule,
+                     "widths": ", ".join(map(str, widths)), "seeds": len(seeds),
+                     "runs": len(runs) if runs is not None else len(widths) * len(seeds),
+                     "PFLOP": float(runs["PFLOP"].sum()) if runs is not None else float("nan"), "priced": priced})
+    rows.append({"ladder": "all distinct runs priced", "task": "", "schedule": "", "widths": "", "seeds": "",
+                 "runs": len(distinct), "PFLOP": float(sum(distinct.values())), "priced": "each run once"})
+    out = pd.DataFrame(rows)
+    return out.assign(hours=out["PFLOP"] * 1e15 / flop_per_s / 3600)[[*out.columns[:-1], "hours", "priced"]]
+
+
+def throughputs() -> pd.DataFrame:
+    """The training throughput stored runs reached (`execute.cost.measured`): per task and device, the runs and
+    their median GFLOP/s, compilation, data and evaluation included."""
+    m = pd.DataFrame([vars(r) for r in measured()], columns=["task", "P", "flop_per_s", "device"])
+    g = m.groupby(["task", "device"])["flop_per_s"]
+    return pd.DataFrame({"runs": g.size(), "median GFLOP/s": g.median() / 1e9}).reset_index()

@@ -58,7 +58,9 @@ def read_ladder(path) -> pd.DataFrame:
         raw = pd.read_csv(path) if kind == "CSV" else pd.read_parquet(path)
     except Exception as e:  # the readers raise many types; any of them means the file cannot be read
         raise DiagnoseError(f"{path}: cannot read it as {kind} ({type(e).__name__}: {e})") from None
-    return ladder_frame(raw, name=str(path))
+    frame = ladder_frame(raw, name=str(path))
+    frame.attrs["source"] = str(path)
+    return frame
 
 
 def _numbers(frame: pd.DataFrame, col: str, name: str, *, positive: bool) -> np.ndarray:
@@ -326,3 +328,56 @@ def diagnose(frame: pd.DataFrame, L0: float | str = "auto", window=collapse.WIND
         warnings=tuple(warnings),
         **gain,
     )
+
+
+def sigma_bias(n_seeds: int) -> float:
+    """E[ddof-0 std of n normal draws] / their true std: sqrt((n−1)/n)·c4(n), 1/√π at n = 2."""
+    if n_seeds < 2:
+        raise ValueError(f"n_seeds must be at least 2, got {n_seeds}")
+    n = n_seeds
+    c4 = math.sqrt(2 / (n - 1)) * math.exp(math.lgamma(n / 2) - math.lgamma((n - 1) / 2))
+    return math.sqrt((n - 1) / n) * c4
+
+
+def noise_only_ratio(n_seeds: int) -> float:
+    """Δ/σ̄ of a perfectly collapsing mean without a control variate: √2 (noise at x and at the end), over the
+    low bias of a ddof-0 σ from `n_seeds` seeds (module docstring: why COLLAPSE_BELOW is 3)."""
+    return math.sqrt(2) / sigma_bias(n_seeds)
+
+
+def largest_systematic() -> float:
+    """The size-dependent deviation d, in units of σ, that still reads "collapse": Δ² ≈ σ² + d² < COLLAPSE_BELOW²σ²."""
+    return math.sqrt(COLLAPSE_BELOW**2 - 1)
+
+
+def example_ladder(sizes=(1e4, 2e4, 4e4, 8e4, 1.6e5), seeds=range(5), *, n_evals: int = 60, L0: float = 0.1,
+                   mu: float = 0.4, nu: float = 0.5, noise: float = 0.01, lr_noise: float = 0.3,
+                   B: int = 1024, T_first: float = 2e6, rng_seed: int = 0) -> pd.DataFrame:
+    """A synthetic compute-optimal ladder with linear decay, in the diagnostic's long format (columns P, seed, step,
+    tokens, compute [PFLOP], loss): what a ladder file looks like, with a known answer.
+
+    Loss L0 + R·(1 + lr_noise·s + ψ): the reducible part R = 30·τ̃^(−mu) + 10·P^(−nu) is a sum of power laws in the
+    tokens τ̃ = τ/η_peak and P, trained to T(P) = T_first·(P/P_first)^(nu/mu), where it collapses exactly (SPEC §10);
+    lr_noise·s, with s = 1 − t/T the linear-decay multiplier, is the SGD-noise term ∝ η (SPEC §9); ψ, the seed's
+    relative fluctuation, is a random walk of scale `noise` in τ/τ_final, so the noise left after x shrinks as decay
+    freezes it: ℓ loses what a run shares with its own end (SPEC §8), and Δ falls below σ̄. `rng_seed` draws ψ.
+    """
+    rng = np.random.default_rng(rng_seed)
+    gamma = nu / mu
+    parts = []
+    for P in sizes:
+        T = T_first * (P / sizes[0]) ** gamma
+        steps = max(int(round(T / B)), n_evals)
+        at = np.unique(np.r_[np.geomspace(1, steps, n_evals // 2), np.linspace(1, steps, n_evals - n_evals // 2)]
+                       .round().astype(int))
+        t = at * B  # tokens seen after each evaluated step
+        s = 1 - at / steps  # linear decay to zero
+        tau = np.cumsum(1 - np.arange(steps) / steps)[at - 1] * B  # τ/η_peak in tokens
+        reducible = 30 * tau ** -mu + 10 * P ** -nu
+        frac = tau / tau[-1]
+        for seed in seeds:
+            psi = noise * np.cumsum(rng.normal(size=len(at)) * np.sqrt(np.diff(frac, prepend=0.0)))
+            loss = L0 + reducible * (1 + lr_noise * s + psi)
+            parts.append(pd.DataFrame({"P": P, "seed": seed, "step": at, "tokens": t,
+                                       "compute": 6 * P * t / 1e15, "loss": loss}))
+    return pd.concat(parts, ignore_index=True)

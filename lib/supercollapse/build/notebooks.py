@@ -22,6 +22,7 @@ from .. import paths, sources
 _BAR = re.compile(r"\d+%\||\x1b\[A|TqdmWarning|\d+it \[")  # tqdm progress bars and their warnings
 _CHOICES = re.compile(r"^\s*([\w.-]+(?:\s*\|\s*[\w.-]+)+)")
 _RANGE = re.compile(r"range ([\[(])\s*([-\w.+]+)\s*,\s*([-\w.+]+)\s*([\])])")  # in help: "range (0, inf)"
+_SUFFIXES = re.compile(r"\((\.\w+(?:,\s*\.\w+)*)\)")  # in a path's help: "(.csv, .parquet)", the file types taken
 
 
 class ParameterError(ValueError):
@@ -80,6 +81,8 @@ class Parameter:
             path = Path(value).expanduser().resolve()
             if not path.is_file():
                 fail(f"an existing file ({path} is {'a directory' if path.is_dir() else 'missing'}), or '' for none")
+            if (m := _SUFFIXES.search(self.help)) and path.suffix.lower() not in re.split(r",\s*", m.group(1)):
+                fail(f"a file of type {m.group(1)} ({path.name} is {path.suffix or 'without a suffix'}), or '' for none")
             value = str(path)
         return value
 

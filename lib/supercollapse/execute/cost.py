@@ -62,3 +62,23 @@ def estimate(cfg: RunConfig, measured_runs: list[Measured]) -> Cost:
     devices = ", ".join(sorted({m.device for m in near}))
     return Cost(train_pflop(cfg), train_pflop(cfg) * 1e15 / rate,
                 f"{rate / 1e9:.2f} GFLOP/s, median of {len(near)} stored {cfg.task} runs at P={nearest:,} ({devices})")
+
+
+@dataclass(frozen=True)
+class Spent:
+    """What training a set of stored runs cost, from their entries: recorded wall time and training PFLOP."""
+
+    keys: tuple[str, ...]
+    seconds: float  # sum of the recorded wall times (compilation, data and evaluation included)
+    untimed: int  # runs without a recorded wall time (not in `seconds`)
+    pflop: float
+    devices: tuple[str, ...]
+
+
+def spent(stored) -> Spent:
+    """The cost of the distinct runs among `stored` (`store.runs.Run`s): a page's or a book's training bill."""
+    unique = {r.key: r for r in stored}.values()
+    times = [r.meta.get("wall_time_s") for r in unique]
+    return Spent(tuple(sorted(r.key for r in unique)), float(sum(t for t in times if t)),
+                 sum(1 for t in times if not t), float(sum(train_pflop(r.config) for r in unique)),
+                 tuple(sorted({str(r.meta.get("device", "unknown")) for r in unique})))

@@ -17,13 +17,34 @@ def runs_digest(keys) -> str:
     return hashlib.sha256("\n".join(sorted(set(keys))).encode()).hexdigest()[:12]
 
 
-def header(scale: str, n_runs: int, what: str = "runs", keys=()) -> None:
-    """Print the line every page shows: which scale, how many runs (or models), and the hash of the run keys."""
+def duration(seconds: float) -> str:
+    """A wall time as a reader reads it: seconds, minutes or hours, 2 significant digits."""
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.2g} {unit}"
+    return f"{seconds:.2g} s"
+
+
+def cost_text(cost) -> str:
+    """The sentence on what training a page's runs cost (`execute.cost.Spent`), from their store entries."""
+    if not cost.keys:
+        return ""
+    timed = f"{duration(cost.seconds)} of recorded wall time on {', '.join(cost.devices)}"
+    if cost.untimed:
+        timed += f" ({cost.untimed} run(s) without a recorded time not counted)"
+    return f" Training them cost {cost.pflop:.3g} PFLOP and {timed}."
+
+
+def header(scale: str, n_runs: int, what: str = "runs", keys=(), cost=None) -> None:
+    """Print the line every page shows: which scale, how many runs (or models), the hash of the run keys and,
+    given `cost` (`execute.cost.spent` of the stored runs shown, whose keys it carries), what training them cost."""
     check_scale(scale)
+    keys = keys or (cost.keys if cost is not None else ())
     digest = f" (run keys: `{runs_digest(keys)}`)" if keys else ""
+    spent = cost_text(cost) if cost is not None else ""
     smoke = (" At `smoke` scale (tiny widths, steps capped) the numbers only exercise the code: they are no "
              "evidence for or against the paper's claims." if scale == "smoke" else "")
-    display(Markdown(f"**Scale: `{scale}`** · {n_runs} {what} shown on this page{digest}.{smoke}"))
+    display(Markdown(f"**Scale: `{scale}`** · {n_runs} {what} shown on this page{digest}.{spent}{smoke}"))
 
 
 def glue(name: str, value, display: bool = False) -> None:

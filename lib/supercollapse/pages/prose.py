@@ -203,27 +203,32 @@ def offset_text(summary: pd.DataFrame) -> str:
 
 
 def published_ladder(path: str) -> pd.DataFrame | None:
-    """The authors' log a page's `published_logs` names (a relative path is read from the repository root).
+    """The ladder a page's `published_logs` names: an authors'-format pickle, or the diagnostic's CSV or Parquet
+    long format (`analysis.diagnose.read_ladder`); a relative path is read from the repository root. A file of
+    another type or shape raises `DiagnoseError`, one line naming what is wrong and what is valid.
 
     Unpickling runs code from the file: only the one file named is opened (see `supercollapse.published`).
     """
-    from ..analysis.published import load_published
+    from ..analysis.diagnose import read_ladder
 
     if not path:
         return None
     p = Path(path).expanduser()
-    return load_published(p if p.is_absolute() else paths.ROOT / p)
+    return read_ladder(p if p.is_absolute() else paths.ROOT / p)
 
 
 def published_text(frame: pd.DataFrame | None, what: str, *findings: str) -> str:
     """What a page says about the authors' logs: none given, or which file, how many runs, and the findings."""
     if frame is None:
         return ("No published logs were given: set the parameter `published_logs` to one of the authors' pickles "
-                f"(a file you trust: unpickling runs code) to also draw {what} from their runs.")
+                "(a file you trust: unpickling runs code), or to a ladder file in the CSV or Parquet format of the "
+                f"chapter \"Diagnose your own ladder\", to also draw {what} from those runs.")
     notes = "; ".join(frame.attrs.get("notes", []))
     size = frames.size_column(frame)
-    text = (f"From the authors' log `{Path(frame.attrs.get('source', '?')).name}`: {frame['run'].nunique()} runs, "
-            f"{frame[size].nunique()} sizes, each cut at its own normalization point (`opt_C`, `opt_L`).")
+    source = Path(frame.attrs.get("source", "?"))
+    cut = (", each cut at its own normalization point (`opt_C`, `opt_L`)" if source.suffix in (".pkl", ".pickle")
+           else ", each normalized at its last evaluation")
+    text = (f"From the log `{source.name}`: {frame['run'].nunique()} runs, {frame[size].nunique()} sizes{cut}.")
     if notes:
         text += f" Import notes: {notes}."
     return " ".join([text, *findings])
@@ -387,3 +392,11 @@ def check_text(check) -> str:
             f"{_r(check.gain_observed, '.2g')} observed and {_r(check.gain_predicted, '.2g')} predicted")
     return head + (": the prediction captures the gain." if check.predicts_decay_gain
                    else ": the prediction misses by more than the gain itself.")
+
+
+def jax_install(extra: str = "cuda12") -> str:
+    """The command that puts an accelerator build of the pinned JAX in this environment, as a Markdown code block."""
+    from importlib.metadata import version
+
+    return (f'```bash\npip install -U "jax[{extra}]=={version("jax")}"   # the JAX this package pins, built for CUDA 12\n'
+            'python -c "import jax; print(jax.devices())"   # lists the accelerator, not CpuDevice\n```')
