@@ -199,7 +199,7 @@ def ratio_comparison(results: Mapping[str, collapse.Collapse], *, title: str = "
 # Fig. 10: the compute-optimal frontier
 
 
-def frontier(frame: pd.DataFrame, horizon, *, title: str = "", max_grid: int = 96) -> alt.HConcatChart:
+def frontier_chart(frame: pd.DataFrame, horizon, *, title: str = "", max_grid: int = 96) -> alt.HConcatChart:
     """Seed-mean constant-LR curves with the frontier (kept / dropped edge winners), and C*(P) with its fit ([Q] Fig. 10)."""
     mean = frames.seed_mean(frames.validate(frame))
     mean = mean[mean["compute"] > 0].rename(columns={"loss_std": "std"})
