@@ -382,7 +382,7 @@ def noise_scalings(ladders: dict[str, SGDLadder], results: dict[str, collapse.Co
     return {s: noise_scaling(ladders[s], results[s], window) for s in ladders}
 
 
-def onset(result: collapse.Collapse) -> float:
+def onset_or_nan(result: collapse.Collapse) -> float:
     """The onset of Δ < σ̄ (SPEC §8), NaN when Δ < σ̄ does not hold up to the end."""
     return float("nan") if result.onset is None else float(result.onset)
 
@@ -391,7 +391,7 @@ def supercollapse_summary(results: dict[str, collapse.Collapse], scalings: dict[
     """Per schedule: mean Δ/σ̄ on SPEC §8's window, the onset of Δ < σ̄, and the noise-scaling exponent."""
     return pd.DataFrame([{
         "schedule": s, "mean Δ/σ̄ (x in 0.5–0.95)": r.window_mean_ratio,
-        "onset of Δ < σ̄": onset(r),
+        "onset of Δ < σ̄": onset_or_nan(r),
         "spread ∝ sqrt(η(1−τ̂))^x": scalings[s].fit.exponent, "error": scalings[s].fit.stderr,
     } for s, r in results.items()])
 

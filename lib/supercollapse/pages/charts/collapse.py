@@ -17,10 +17,9 @@ import pandas as pd
 
 from ...analysis import collapse, frames
 from ...engine.tasks import param_count
-from . import DIGITS, HEIGHT, LOG, LOG_X, LOG_Y, MAX_POINTS, PANEL, WIDTH, compact, round_sig, thin, zoom
+from . import DIGITS, HEIGHT, LOG, LOG_X, LOG_Y, MAX_POINTS, PANEL, SIZES, WIDTH, compact, round_sig, thin, zoom
 
 LINEAR = alt.Scale(zero=False)
-SIZES = "viridis"  # widths from dark (small) to light (large)
 WINDOW_FILL = "#e8e8e8"
 
 

@@ -12,7 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from . import HEIGHT, LOG, LOG_X, LOG_Y, LOG_LABELS, PANEL, WIDTH, thin, zoom
+from . import HEIGHT, LOG, LOG_X, LOG_Y, LOG_LABELS, PANEL, SIZES, WIDTH, thin, zoom
 from ...theory.bridge import GammaScan, NoiseScaling, RFFrontier
 from ...theory.checks import Check
 from ...theory.fits import LogSlopeFit
@@ -20,7 +20,6 @@ from ...theory.power_laws import CollapseFamily
 from ...theory.random_features import Curves
 from ...theory.sgd import SGDCurves
 
-SIZES = "viridis"  # sizes (p, N, P, B) from dark (small) to light (large)
 CURVE_POINTS = 40  # points kept per exact curve
 
 
@@ -273,7 +272,7 @@ def train_test(curves: Sequence[Curves], *, title: str = "") -> alt.Chart:
     ))
 
 
-def sgd(curves: Sequence[SGDCurves], *, by: str = "B", title: str = "", runs: bool = True,
+def sgd_chart(curves: Sequence[SGDCurves], *, by: str = "B", title: str = "", runs: bool = True,
         width: int = PANEL[0], height: int = PANEL[1]) -> alt.Chart:
     """One-pass SGD: simulated seeds (thin), exact mean (solid), gradient flow (dashed black), colored by `by`."""
     rows, seeds = [], []
