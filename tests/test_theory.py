@@ -87,7 +87,7 @@ def test_power_law_sum_validates_its_terms():
         power_laws.PowerLawSum(a=(1.0,), mu=(0.0,), nu=(1.0,))
 
 
-def test_fit_power_law_recovers_a_synthetic_law_with_its_error():
+def test_fit_log_slope_recovers_a_synthetic_law_with_its_error():
     x = np.logspace(0, 3, 20)
     fit = fits.fit_log_slope(x, 3 * x ** -0.7)
     assert fit.exponent == pytest.approx(-0.7, abs=1e-12) and fit.prefactor == pytest.approx(3)
