@@ -8,7 +8,7 @@ from supercollapse import sources
 from supercollapse.build import notebooks
 
 # Lower rank = lower layer. A module may import its own layer or any lower one, never a higher one.
-RANK = {"paths": 0, "scales": 0, "schedules": 0, "sources": 0, "engine": 1, "store": 2, "execute": 3,
+RANK = {"paths": 0, "scales": 0, "schedules": 0, "sources": 0, "flops": 0, "engine": 1, "store": 2, "execute": 3,
         "experiments": 4, "analysis": 5, "theory": 6, "study": 7, "pages": 8, "build": 9, "cli": 10,
         "__main__": 10, "__init__": 0}
 

@@ -14,7 +14,7 @@ def write_chapter(tmp_path, params_src):
         "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n"
         "kernelspec:\n  display_name: Python 3\n  language: python\n  name: python3\n---\n# Demo\n\n"
         f"```{{code-cell}} ipython3\n:tags: [parameters]\n{params_src}\n```\n\n"
-        "```{code-cell} ipython3\nfrom supercollapse import theory\n```\n")
+        "```{code-cell} ipython3\nfrom supercollapse.theory import power_laws\n```\n")
     return notebooks.Chapter(path.stem, path)
 
 

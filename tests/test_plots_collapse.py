@@ -99,7 +99,7 @@ def test_ratio_comparison(decay, result):
 def test_frontier(decay):
     const = ladder(widths=(8, 12, 16, 24, 32, 48, 64, 96), seeds=(0, 1), constant=True)
     h = scaling.fit_horizon(const, n_boot=20)
-    spec, rows = datasets(pc.frontier(const, h, title="Fig. 10"))
+    spec, rows = datasets(pc.frontier_chart(const, h, title="Fig. 10"))
     assert_compact(rows, by=("run",))
     front = [pd.DataFrame(r) for r in rows if "frontier" in r[0]]
     assert front and len(front[0]) <= 96 and set(front[0]["frontier"]) <= {"kept", "dropped (edge width)"}

@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 from scipy.linalg import expm
 
-from supercollapse import theory
-from supercollapse.theory import bridge, random_features as rf, sgd
+from supercollapse.theory import power_laws, random_features as rf, bridge, sgd, fits, sizes
 
 P_LADDER = np.logspace(1, 9, 9)  # [Q] Fig. 5b: p = 10^1 ... 10^9
 X = np.geomspace(0.01, 1, 60)
@@ -14,31 +13,31 @@ X = np.geomspace(0.01, 1, 60)
 
 @pytest.mark.parametrize("mu,nu", [(1.0, 1.2), (0.5, 0.3), (0.8, 1.0)])
 def test_numerical_optimizer_recovers_gamma_star_and_the_closed_form_horizon(mu, nu):
-    law = theory.two_term(mu, nu)
-    t = theory.optimal_horizon(law, P_LADDER)
+    law = power_laws.two_term(mu, nu)
+    t = power_laws.optimal_horizon(law, P_LADDER)
     # Stationarity at fixed C = 6pt: mu·t^(−mu) = nu·p^(−nu), so t* = (mu/nu)^(1/mu)·p^(nu/mu).
     np.testing.assert_allclose(t, (mu / nu) ** (1 / mu) * P_LADDER ** (nu / mu), rtol=1e-6)
-    fit = theory.gamma_star(law, P_LADDER)
-    assert fit.exponent == pytest.approx(theory.gamma_star_two_term(mu, nu), abs=1e-6)
+    fit = power_laws.gamma_star(law, P_LADDER)
+    assert fit.exponent == pytest.approx(power_laws.gamma_star_two_term(mu, nu), abs=1e-6)
 
 
-@pytest.mark.parametrize("law", [theory.two_term(1.0, 1.2), theory.phase_two(), theory.two_term(0.3, 0.5, L0=2.0)])
+@pytest.mark.parametrize("law", [power_laws.two_term(1.0, 1.2), power_laws.phase_two(), power_laws.two_term(0.3, 0.5, L0=2.0)])
 def test_optimal_horizon_is_where_the_minimization_puts_each_size(law):
-    t = theory.optimal_horizon(law, P_LADDER)
-    front = theory.frontier(law, 6 * P_LADDER * t)  # golden-section minimization over log p at fixed C
+    t = power_laws.optimal_horizon(law, P_LADDER)
+    front = power_laws.exact_frontier(law, 6 * P_LADDER * t)  # golden-section minimization over log p at fixed C
     np.testing.assert_allclose(front.p, P_LADDER, rtol=1e-6)
 
 
 def test_a_horizon_out_of_reach_names_the_sizes_and_the_exponents():
     # nu/mu = 40: t* of p = 10^9 would be e^830, past the bisection's e^143 (chapter 20's -p mu 0.1 -p nu 4).
     with pytest.raises(ValueError, match=r"size p in \[10, 1e\+09\].*grow too steeply.*p\^\(nu/mu\)"):
-        theory.optimal_horizon(theory.two_term(0.1, 4.0), P_LADDER)
+        power_laws.optimal_horizon(power_laws.two_term(0.1, 4.0), P_LADDER)
 
 
 def test_frontier_minimizes_the_loss_at_fixed_compute():
-    law = theory.phase_two()
+    law = power_laws.phase_two()
     C = np.logspace(3, 15, 7)
-    front = theory.frontier(law, C)
+    front = power_laws.exact_frontier(law, C)
     np.testing.assert_allclose(6 * front.p * front.t, C, rtol=1e-10)
     for factor in (0.5, 0.9, 1.1, 2.0):  # moving p at fixed C can only raise the loss
         p = front.p * factor
@@ -47,35 +46,35 @@ def test_frontier_minimizes_the_loss_at_fixed_compute():
 
 @pytest.mark.parametrize("mu,nu", [(1.0, 1.2), (0.5, 0.3)])
 def test_two_term_collapse_is_exact_at_gamma_star_and_matches_the_closed_form(mu, nu):
-    law = theory.two_term(mu, nu, L0=0.7)
-    fam = theory.collapse_family(law, P_LADDER, nu / mu, X)
-    np.testing.assert_allclose(fam.ell, np.broadcast_to(theory.collapse_curve_two_term(X, mu, nu), fam.ell.shape),
+    law = power_laws.two_term(mu, nu, L0=0.7)
+    fam = power_laws.collapse_family(law, P_LADDER, nu / mu, X)
+    np.testing.assert_allclose(fam.ell, np.broadcast_to(power_laws.collapse_curve_two_term(X, mu, nu), fam.ell.shape),
                                rtol=1e-6)
     assert fam.max_deviation < 1e-12
 
 
 @pytest.mark.parametrize("factor", [0.9, 1.1])
 def test_collapse_breaks_away_from_gamma_star(factor):
-    law = theory.two_term(1.0, 1.2)
-    assert theory.collapse_family(law, P_LADDER, factor * 1.2, X).max_deviation > 0.1
+    law = power_laws.two_term(1.0, 1.2)
+    assert power_laws.collapse_family(law, P_LADDER, factor * 1.2, X).max_deviation > 0.1
 
 
 def test_phase_two_law_collapses_only_near_its_gamma_star():
-    law = theory.phase_two()
+    law = power_laws.phase_two()
     g_inf = 15 / 13  # asymptote: balance of t^(−31/30) and t^(−1/6)·p^(−1)
     # The p^(−1.2) term fades only as p^(−0.008) relative to the others, so the fitted gamma* approaches 15/13
     # from above, logarithmically slowly.
-    local = [theory.gamma_star(law, np.array([10.0 ** e, 10.0 ** (e + 1)])).exponent for e in (2, 20, 60)]
+    local = [power_laws.gamma_star(law, np.array([10.0 ** e, 10.0 ** (e + 1)])).exponent for e in (2, 20, 60)]
     assert local[0] > local[1] > local[2] > g_inf and local[0] - g_inf < 0.005
-    g = theory.gamma_star(law, P_LADDER).exponent
-    fams = theory.gamma_family(law, P_LADDER, [0.9 * g, g, 1.1 * g], X)
+    g = power_laws.gamma_star(law, P_LADDER).exponent
+    fams = power_laws.gamma_family(law, P_LADDER, [0.9 * g, g, 1.1 * g], X)
     assert fams[1].max_deviation < 0.005
     assert min(fams[0].max_deviation, fams[2].max_deviation) > 30 * fams[1].max_deviation
 
 
 def test_offsets_other_than_L0_break_the_collapse():
-    law = theory.two_term(1.0, 1.2, L0=1.0)
-    low, exact, high = theory.offset_study(law, P_LADDER, 1.2, X)
+    law = power_laws.two_term(1.0, 1.2, L0=1.0)
+    low, exact, high = power_laws.offset_study(law, P_LADDER, 1.2, X)
     assert exact.max_deviation < 1e-12
     assert low.max_deviation > 0.05 and high.max_deviation > 0.05
     assert low.offset < 1.0 < high.offset
@@ -83,19 +82,19 @@ def test_offsets_other_than_L0_break_the_collapse():
 
 def test_power_law_sum_validates_its_terms():
     with pytest.raises(ValueError, match="same number"):
-        theory.PowerLawSum(a=(1.0,), mu=(1.0, 0.0), nu=(0.0,))
+        power_laws.PowerLawSum(a=(1.0,), mu=(1.0, 0.0), nu=(0.0,))
     with pytest.raises(ValueError, match="decay with t"):
-        theory.PowerLawSum(a=(1.0,), mu=(0.0,), nu=(1.0,))
+        power_laws.PowerLawSum(a=(1.0,), mu=(0.0,), nu=(1.0,))
 
 
-def test_fit_power_law_recovers_a_synthetic_law_with_its_error():
+def test_fit_log_slope_recovers_a_synthetic_law_with_its_error():
     x = np.logspace(0, 3, 20)
-    fit = theory.fit_power_law(x, 3 * x ** -0.7)
+    fit = fits.fit_log_slope(x, 3 * x ** -0.7)
     assert fit.exponent == pytest.approx(-0.7, abs=1e-12) and fit.prefactor == pytest.approx(3)
     assert fit.stderr < 1e-10
     rng = np.random.default_rng(0)
     draws = 3 * x ** -0.7 * np.exp(0.05 * rng.standard_normal((8, 20)))
-    noisy = theory.fit_power_law(x, draws)
+    noisy = fits.fit_log_slope(x, draws)
     assert abs(noisy.exponent + 0.7) < 4 * noisy.stderr and noisy.stderr > 0
 
 
@@ -137,28 +136,28 @@ def test_time_bottleneck_slope_on_a_large_model():
     # N = 512 of M = 4096 modes, t in [3, 100] << N^b: predicted −(a−1)/b = −0.5; measured within 0.03.
     task = rf.Task(a=2.0, b=2.0, M=4096)
     t = np.logspace(0, 3, 31)
-    fit = theory.fit_power_law(t, rf.gradient_flow(task, 512, t, draws=2).test, 3, 100)
-    assert fit.exponent == pytest.approx(-theory.predicted(2.0, 2.0).time, abs=0.03)
-    assert theory.fit_power_law(t, task.infinite_width_loss(t), 3, 100).exponent == pytest.approx(-0.5, abs=0.005)
+    fit = fits.fit_log_slope(t, rf.gradient_flow(task, 512, t, draws=2).test, 3, 100)
+    assert fit.exponent == pytest.approx(-rf.predicted(2.0, 2.0).time, abs=0.03)
+    assert fits.fit_log_slope(t, task.infinite_width_loss(t), 3, 100).exponent == pytest.approx(-0.5, abs=0.005)
 
 
 def test_model_bottleneck_scales_as_N_to_minus_a_minus_1():
     task = rf.Task(a=2.0, b=2.0, M=4096)
     widths = [32, 64, 128, 256]
-    fit = theory.fit_power_law(widths, rf.final_losses(task, widths, draws=4))
-    assert fit.exponent == pytest.approx(-theory.predicted(2.0, 2.0).width, abs=0.1)
+    fit = fits.fit_log_slope(widths, rf.final_losses(task, widths, draws=4))
+    assert fit.exponent == pytest.approx(-rf.predicted(2.0, 2.0).width, abs=0.1)
 
 
 def test_data_bottleneck_scales_as_P_to_minus_a_minus_1():
     task = rf.Task(a=2.0, b=1.5, M=2048)
-    sizes = [32, 64, 128, 256]
-    curves = rf.data_ladder(task, sizes, [1e7], N=None, draws=2)
-    fit = theory.fit_power_law(sizes, np.stack([c.test[:, -1] for c in curves], axis=1))
-    assert fit.exponent == pytest.approx(-theory.predicted(2.0, 1.5).data, abs=0.12)
+    data_sizes = [32, 64, 128, 256]
+    curves = rf.data_ladder(task, data_sizes, [1e7], N=None, draws=2)
+    fit = fits.fit_log_slope(data_sizes, np.stack([c.test[:, -1] for c in curves], axis=1))
+    assert fit.exponent == pytest.approx(-rf.predicted(2.0, 1.5).data, abs=0.12)
 
 
 def test_predicted_exponents():
-    e = theory.predicted(2.0, 1.5)
+    e = rf.predicted(2.0, 1.5)
     assert (e.time, e.width, e.data, e.gamma) == pytest.approx((1 / 1.5, 1.0, 1.0, 1.5))
     assert (e.compute_loss, e.compute_width, e.compute_time) == pytest.approx((0.4, 0.4, 0.6))
     assert e.nu / e.mu == pytest.approx(e.gamma)  # the bridge: gamma* = nu/mu = b
@@ -253,13 +252,13 @@ def test_frontier_fit_recovers_a_two_term_law():
 def small_frontier():
     task = rf.Task(a=2.0, b=1.5, M=2048)
     widths = [8, 11, 16, 23, 32, 45, 64, 91, 128]
-    return task, bridge.frontier(task, widths, theory.time_grid(task.b, widths, 120), draws=3)
+    return task, bridge.rf_frontier(task, widths, sizes.time_grid(task.b, widths, 120), draws=3)
 
 
 def test_frontier_exponents_of_the_random_feature_model(small_frontier):
     # Small widths are pre-asymptotic: gamma within 0.35 of b here (chapter 22 measures it on a larger ladder).
     task, front = small_frontier
-    e = theory.predicted(task.a, task.b)
+    e = rf.predicted(task.a, task.b)
     assert front.gamma == pytest.approx(e.gamma, abs=0.35)
     assert front.loss_fit.exponent == pytest.approx(-e.compute_loss, abs=0.03)
 
@@ -285,14 +284,14 @@ def test_supercollapse_with_decay_but_not_with_constant_lr(small_frontier):
 def test_effective_gamma_is_b_for_an_infinite_teacher_limit_and_the_helpers():
     task = rf.Task(a=2.0, b=1.5, M=4096)
     eff = bridge.effective_exponents(task, [16, 32, 64], [20.0, 60.0, 180.0], draws=2)
-    assert eff.mu == pytest.approx(theory.predicted(2.0, 1.5).mu, abs=0.02)
+    assert eff.mu == pytest.approx(rf.predicted(2.0, 1.5).mu, abs=0.02)
     assert eff.nu == pytest.approx(1.0, abs=0.15) and eff.gamma_err > 0
-    np.testing.assert_allclose(theory.gamma_grid(2.0, 0.25, 5), [1.5, 1.75, 2.0, 2.25, 2.5])
+    np.testing.assert_allclose(bridge.gamma_grid(2.0, 0.25, 5), [1.5, 1.75, 2.0, 2.25, 2.5])
 
 
 def test_time_fit_stops_before_the_plateau():
     task = rf.Task(a=2.0, b=2.0, M=2048)
-    t = theory.time_grid(2.0, [256], 80)
+    t = sizes.time_grid(2.0, [256], 80)
     c = rf.gradient_flow(task, 256, t)
     fit = rf.time_fit(c, task)
     assert fit.n >= 5 and fit.x_max < 256 ** 2 and c.mean[t <= fit.x_max][-1] >= 10 * c.mean[-1]

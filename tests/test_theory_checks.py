@@ -4,9 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from supercollapse import theory
+from supercollapse.theory import power_laws, random_features as rf, bridge, checks, sgd, fits, sizes
 from supercollapse.analysis import collapse
-from supercollapse.theory import bridge, checks, random_features as rf, sgd
 
 X = np.geomspace(0.01, 1, 60)
 
@@ -14,16 +13,16 @@ X = np.geomspace(0.01, 1, 60)
 # --- [B]'s exponents on both sides of a = 2b + 1 ------------------------------------------------------------------
 
 def test_predicted_exponents_follow_B_min_a_minus_1_2b_on_both_sides_of_a_equal_2b_plus_1():
-    easy = theory.predicted(4.0, 1.0)  # a > 2b + 1: [B]'s "easy" branch, m = 2b = 2
+    easy = rf.predicted(4.0, 1.0)  # a > 2b + 1: [B]'s "easy" branch, m = 2b = 2
     assert easy.m == easy.width == easy.data == pytest.approx(2.0)
     assert easy.compute_loss == pytest.approx(1.2)  # [B]: (a−1)m/(a−1+bm) = 6/5
     assert (easy.compute_width, easy.compute_time) == pytest.approx((0.6, 0.4))
     assert easy.gamma == pytest.approx(easy.nu / easy.mu) == pytest.approx(2 / 3)
-    usual = theory.predicted(2.0, 1.5)  # a < 2b + 1: m = a − 1
+    usual = rf.predicted(2.0, 1.5)  # a < 2b + 1: m = a − 1
     assert usual.m == pytest.approx(1.0)
     assert (usual.compute_loss, usual.compute_width, usual.compute_time, usual.gamma) == pytest.approx(
         (0.4, 0.4, 0.6, 1.5))
-    below, above = theory.predicted(3.9, 1.5), theory.predicted(4.1, 1.5)  # the kink at a = 2b + 1 = 4
+    below, above = rf.predicted(3.9, 1.5), rf.predicted(4.1, 1.5)  # the kink at a = 2b + 1 = 4
     assert below.m == pytest.approx(2.9) and above.m == pytest.approx(3.0)
     for e in (easy, usual, below, above):  # N* and t* share the compute
         assert e.compute_width + e.compute_time == pytest.approx(1.0)
@@ -32,14 +31,14 @@ def test_predicted_exponents_follow_B_min_a_minus_1_2b_on_both_sides_of_a_equal_
 @pytest.mark.parametrize("a, expected", [(5.0, -3.0), (3.0, -2.0)])  # a > 2b + 1 and a < 2b + 1 at b = 1.5
 def test_data_bottleneck_of_the_exact_model_follows_min_a_minus_1_2b(a, expected):
     task = rf.Task(a=a, b=1.5, M=2048)
-    sizes = [64, 128, 256]
-    final = rf.final_test(rf.data_ladder(task, sizes, [1e14], N=None, draws=3))
-    fit = theory.fit_power_law(sizes, final)
+    data_sizes = [64, 128, 256]
+    final = rf.final_test(rf.data_ladder(task, data_sizes, [1e14], N=None, draws=3))
+    fit = fits.fit_log_slope(data_sizes, final)
     assert fit.exponent == pytest.approx(expected, abs=0.25)
-    assert fit.exponent == pytest.approx(-theory.predicted(a, 1.5).data, abs=0.25)
+    assert fit.exponent == pytest.approx(-rf.predicted(a, 1.5).data, abs=0.25)
     if a > 4:  # the easy side: 2b, far from −(a − 1) = −4
         assert abs(fit.exponent + (a - 1)) > 0.6
-    np.testing.assert_allclose(final.mean(0), rf.data_floor_theory(task, sizes), rtol=0.25)
+    np.testing.assert_allclose(final.mean(0), rf.data_floor_theory(task, data_sizes), rtol=0.25)
 
 
 @pytest.mark.parametrize("a", [2.0, 3.0, 5.0])
@@ -57,7 +56,7 @@ def test_width_floor_saturates_at_N_to_minus_b_not_2b(a):
     task = rf.Task(a=a, b=1.5, M=2 ** 18)
     floors = rf.width_floor_theory(task, [1024, 2048])
     slope = float(np.diff(np.log(floors))[0] / np.log(2))
-    e = theory.predicted(a, 1.5)
+    e = rf.predicted(a, 1.5)
     assert slope == pytest.approx(-e.projection, abs=0.05)
     assert (e.projection == e.width) == (a - 1 <= 1.5)  # [B]'s width exponent holds only up to a = b + 1
 
@@ -154,12 +153,12 @@ def test_discrete_steps_dominate_the_excess_at_large_batch():
 
 # --- constant learning rate: √2 from independent fluctuations ----------------------------------------------------
 
-def _noisy_ladder(noise, sizes=(1e4, 4e4, 1.6e5), seeds=24, eps=0.03, key=0):
+def _noisy_ladder(noise, model_sizes=(1e4, 4e4, 1.6e5), seeds=24, eps=0.03, key=0):
     """Runs L = R_p·f(x)·(1 + eps·ψ), on the collapse grid; `noise(rng, n_x)` draws one run's ψ(x)."""
     rng = np.random.default_rng(key)
     x = collapse.X_GRID
     parts = []
-    for k, P in enumerate(sizes):
+    for k, P in enumerate(model_sizes):
         C_final = 1e-3 * 4 ** k
         for s in range(seeds):
             L = 0.3 * C_final ** -0.1 * (1 + 3 * (1 - x) ** 1.5) * (1 + eps * noise(rng, len(x)))
@@ -174,7 +173,7 @@ def test_independent_fluctuations_give_sqrt_2_and_shared_ones_cancel():
     assert res.window_mean_ratio == pytest.approx(np.sqrt(2), abs=3 * boot.ratio_se)
     # The prediction from the same runs' noise floor tracks the measurement more closely than √2 does: both see
     # the same final fluctuations ψ(1).
-    indep = collapse.window_mean(res.x, theory.independent_ratio(res), res.window)
+    indep = collapse.window_mean(res.x, bridge.independent_ratio(res), res.window)
     assert indep == pytest.approx(res.window_mean_ratio, abs=0.05)
     many = collapse.analyze(_noisy_ladder(lambda rng, n: rng.standard_normal(n), seeds=400), L0=0.0)
     assert many.window_mean_ratio == pytest.approx(np.sqrt(2), abs=0.03)
@@ -185,13 +184,13 @@ def test_independent_fluctuations_give_sqrt_2_and_shared_ones_cancel():
 def test_independent_ratio_of_a_flat_noise_floor_is_sqrt_2():
     res = collapse.analyze(_noisy_ladder(lambda rng, n: rng.standard_normal(n)), L0=0.0)
     flat = bridge.dataclasses.replace(res, sigma=np.full_like(res.sigma, 0.1), sigma_mean=np.full_like(res.x, 0.1))
-    np.testing.assert_allclose(theory.independent_ratio(flat), np.sqrt(2))
+    np.testing.assert_allclose(bridge.independent_ratio(flat), np.sqrt(2))
 
 
 def _flat_scaling(res):
     pred = np.linspace(1, 0.1, len(res.x))
     return bridge.NoiseScaling(x=res.x, spread=bridge.seed_spread(res), predictor=pred,
-                               fit=theory.fit_power_law(pred[-20:], bridge.seed_spread(res)[-20:]), window=(0.8, 0.98))
+                               fit=fits.fit_log_slope(pred[-20:], bridge.seed_spread(res)[-20:]), window=(0.8, 0.98))
 
 
 # --- the bridge: scans, frontiers -------------------------------------------------------------------------------
@@ -199,20 +198,20 @@ def _flat_scaling(res):
 def test_vertex_finds_the_minimum_between_grid_points():
     g = np.linspace(1.0, 2.0, 11)
     dev = np.sqrt(4 * (g - 1.537) ** 2 + 0.01 ** 2)
-    assert abs(theory.vertex(g, dev) - 1.537) < 0.01 < abs(g[np.argmin(dev)] - 1.537)
-    assert theory.vertex(g, g) == 1.0  # a minimum at the edge stays there
+    assert abs(bridge.vertex(g, dev) - 1.537) < 0.01 < abs(g[np.argmin(dev)] - 1.537)
+    assert bridge.vertex(g, g) == 1.0  # a minimum at the edge stays there
 
 
 def test_gamma_scan_bootstraps_its_minimum_over_draws():
     task = rf.Task(a=2.0, b=1.5, M=1024)
     widths = [8, 11, 16, 23, 32, 45, 64]
-    front = bridge.frontier(task, widths, theory.time_grid(1.5, widths, 80), draws=3)
+    front = bridge.rf_frontier(task, widths, sizes.time_grid(1.5, widths, 80), draws=3)
     assert front.loss_se > 0 and np.isfinite(front.gamma_halves).all()
     scan = bridge.gamma_scan(task, [16, 32, 64], front, np.linspace(1.0, 2.0, 11), np.linspace(0.01, 1, 40),
                              draws=3, factor=30.0, n_boot=20)
     assert len(scan.boot_minima) == 20 and 0 < scan.sampling < 0.5
     assert abs(scan.minimum - scan.best) <= scan.resolution + 1e-12
-    rows = theory.frontier_table({(2.0, 1.5): front})
+    rows = bridge.frontier_table({(2.0, 1.5): front})
     assert len(rows) == 4 and set(rows["verdict"]) <= {"agrees", "agrees within finite-size error", "disagrees"}
 
 
@@ -247,7 +246,7 @@ def test_bottleneck_checks_add_the_exact_floor_row_only_where_B_and_the_model_di
 
 def test_correction_and_time_checks_on_the_model():
     task = rf.Task(2.0, 1.5, 1024)
-    t = theory.time_grid(1.5, [64], 60)
+    t = sizes.time_grid(1.5, [64], 60)
     corr = rf.correction_check(task, rf.width_ladder(task, [16, 32, 64], t, draws=6), 10.0, n_boot=50)
     assert corr.measured == pytest.approx(-1.0, abs=0.3) and corr.sampling > 0 and len(corr.local) == 2
     exact = rf.time_check(rf.gradient_flow(task, None, t), task, "time")
@@ -255,14 +254,14 @@ def test_correction_and_time_checks_on_the_model():
 
 
 def test_power_law_checks():
-    law, p = theory.two_term(1.0, 1.2), theory.FIG5_SIZES
-    assert theory.gamma_check(law, p, 1.2, "gamma").verdict.label == "agrees"
-    assert not theory.gamma_check(law, p, 1.21, "gamma").verdict.agrees  # no sampling error to hide behind
-    fams = theory.gamma_family(law, p, theory.shifted(1.2, 0.1), X)
-    assert theory.collapse_check(fams, "exact").verdict.agrees
-    assert theory.selectivity_check(fams, "selective").verdict.agrees
-    off = theory.gamma_family(law, p, theory.shifted(1.3, 0.1), X)  # the middle ladder is now off-optimal too
-    assert not theory.collapse_check(off, "exact").verdict.agrees
+    law, p = power_laws.two_term(1.0, 1.2), power_laws.FIG5_SIZES
+    assert power_laws.gamma_check(law, p, 1.2, "gamma").verdict.label == "agrees"
+    assert not power_laws.gamma_check(law, p, 1.21, "gamma").verdict.agrees  # no sampling error to hide behind
+    fams = power_laws.gamma_family(law, p, power_laws.shifted(1.2, 0.1), X)
+    assert power_laws.collapse_check(fams, "exact").verdict.agrees
+    assert power_laws.selectivity_check(fams, "selective").verdict.agrees
+    off = power_laws.gamma_family(law, p, power_laws.shifted(1.3, 0.1), X)  # the middle ladder is now off-optimal too
+    assert not power_laws.collapse_check(off, "exact").verdict.agrees
 
 
 def test_plateau_gamma_is_nu_over_mu():

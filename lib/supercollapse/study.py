@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import execute, paths, sources
+from . import execute, flops, paths, sources
 from .analysis import collapse, frames
 from .analysis.horizon import Horizon, fit_horizon
 from .engine.config import RunConfig, run_key
-from .engine.tasks import param_count, pflop
+from .engine.tasks import param_count
 from .execute.cost import Spent, measured, spent, train_pflop  # spent: chapters call `header(..., cost=study.spent(runs))`
 from .experiments import registry
 from .experiments.mlp import ladder_names
@@ -115,7 +115,7 @@ def frame(name: str, scale: str, stored=None, *, allow_train: bool = False, prog
     out = from_runs(stored)
     if ladder.cut_at:
         ends = {c.D: c.T for c in configs(ladder.cut_at, scale, allow_train=allow_train, progress=progress)}
-        out = frames.truncate(out, {r.key: pflop(r.config, ends[r.config.D]) for r in stored})
+        out = frames.truncate(out, {r.key: flops.pflop(param_count(r.config), ends[r.config.D]) for r in stored})
     return out
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import flops
 from . import collapse, frames, published, spread
 
 SUPERCOLLAPSE_BELOW = 1.0
@@ -100,7 +101,7 @@ def ladder_frame(raw: pd.DataFrame, name: str = "the ladder") -> pd.DataFrame:
                             f"{', '.join(map(str, unseeded[:5]))}{' ...' if len(unseeded) > 5 else ''}); every row "
                             "names the seed of its run")
     if "compute" not in cols:
-        frame["compute"] = 6 * frame["P"] * frame["tokens"] / 1e15
+        frame["compute"] = flops.pflop(frame["P"], frame["tokens"])
     if "run" not in cols:
         size = "P" if "P" in cols else "D"
         frame["run"] = [f"{size}={s:g}/seed={r}" for s, r in zip(frame[size], frame["seed"])]

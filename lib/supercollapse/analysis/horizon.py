@@ -6,9 +6,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .. import flops
 from . import frames
-
-PFLOP = 1e15
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,7 +29,7 @@ class Horizon:
     def horizon(self, P) -> np.ndarray | float:
         """Compute-optimal horizon T(P) = C*·1e15 / (6P) in tokens (examples for the MLP)."""
         P = np.asarray(P, dtype=float)
-        return self.compute(P) * PFLOP / (6 * P)
+        return flops.tokens(P, self.compute(P))
 
     def C_final(self, frame: pd.DataFrame) -> dict:
         """Each run's normalization compute C*(P) in PFLOP, for `frames.truncate` of constant-LR runs."""

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import flops
 from . import frames
 
 REQUIRED_ROW = ("D", "seed", "opt_C", "opt_L", "history")
@@ -107,7 +108,7 @@ def load_published(path) -> pd.DataFrame:
         for col in HISTORY_OPTIONAL:
             part[col] = h[col].to_numpy() if col in h.columns else np.nan
         if "tokens" not in h.columns:
-            part["tokens"] = part["compute"] * 1e15 / (6 * P)  # compute = 6·P·tokens, in PFLOP
+            part["tokens"] = flops.tokens(P, part["compute"])
         part.insert(0, "run", f"{path.stem}/{i}/D={row['D']}/seed={row['seed']}")
         part.insert(1, "D", row["D"])
         part.insert(2, "P", P)

@@ -20,7 +20,7 @@ import optax
 from flax import nnx
 from tqdm.auto import tqdm
 
-from .. import paths
+from .. import flops, paths
 from . import checkpoint, optim, tasks
 from .config import RunConfig, run_key
 from .models import make_model
@@ -255,7 +255,7 @@ def train(cfg: RunConfig, *, checkpoint_dir: Path | None = None, progress: bool 
 
     lr = cfg.base_lr * s.astype(np.float64)
     tokens = grid.astype(np.int64) * cfg.B * cfg.L
-    curves = {"step": grid.astype(np.int64), "tokens": tokens, "compute": tasks.pflop(cfg, tokens),
+    curves = {"step": grid.astype(np.int64), "tokens": tokens, "compute": flops.pflop(tasks.param_count(cfg), tokens),
               "lr": lr[grid], "tau": np.concatenate([[0.0], np.cumsum(lr)])[grid],
               "train_loss": records["train_loss"], "test_loss": records["test_loss"]}
     if cfg.buvar:

@@ -1,4 +1,4 @@
-"""What a sweep would cost: training FLOPs (6P per token, `engine.tasks.pflop`) and the time they take at the
+"""What a sweep would cost: training FLOPs (6P per token, `flops.pflop`) and the time they take at the
 throughput measured on stored runs (their recorded wall times: compilation, data and evaluation included)."""
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import flops
 from ..engine import tasks
 from ..engine.config import RunConfig
 from ..store import runs
@@ -31,7 +32,7 @@ class Cost:
 
 def train_pflop(cfg: RunConfig) -> float:
     """Training compute of a whole run, in PFLOP."""
-    return float(tasks.pflop(cfg, cfg.steps * cfg.B * cfg.L))
+    return float(flops.pflop(tasks.param_count(cfg), cfg.steps * cfg.B * cfg.L))
 
 
 def measured() -> list[Measured]:
@@ -45,7 +46,7 @@ def measured() -> list[Measured]:
                 continue
             if run.meta.get("wall_time_s"):
                 out.append(Measured(run.config.task, tasks.param_count(run.config),
-                                    train_pflop(run.config) * 1e15 / run.meta["wall_time_s"],
+                                    train_pflop(run.config) * flops.PFLOP / run.meta["wall_time_s"],
                                     str(run.meta.get("device", "unknown"))))
     return out
 
@@ -60,7 +61,7 @@ def estimate(cfg: RunConfig, measured_runs: list[Measured]) -> Cost:
     near = [m for m in same if m.P == nearest]
     rate = float(np.median([m.flop_per_s for m in near]))
     devices = ", ".join(sorted({m.device for m in near}))
-    return Cost(train_pflop(cfg), train_pflop(cfg) * 1e15 / rate,
+    return Cost(train_pflop(cfg), train_pflop(cfg) * flops.PFLOP / rate,
                 f"{rate / 1e9:.2f} GFLOP/s, median of {len(near)} stored {cfg.task} runs at P={nearest:,} ({devices})")
 
 

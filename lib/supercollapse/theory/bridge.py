@@ -17,8 +17,8 @@ from ..analysis.horizon import Horizon, fit_horizon
 from . import checks
 from . import random_features as rf
 from . import sgd
-from .fits import PowerLawFit, fit_power_law
-from .power_laws import CollapseFamily, collapse_deviation
+from .fits import LogSlopeFit, fit_log_slope
+from .power_laws import CollapseFamily
 
 
 def curves_frame(curves: tuple[rf.Curves, ...]) -> pd.DataFrame:
@@ -33,11 +33,11 @@ def curves_frame(curves: tuple[rf.Curves, ...]) -> pd.DataFrame:
 
 
 @dataclass(frozen=True, eq=False)
-class Frontier:
+class RFFrontier:
     """The compute-optimal frontier of a width ladder under gradient flow, with its exponents ([B] Fig. 4)."""
 
     horizon: Horizon  # C*(N) fitted as for trained ladders (SPEC §7); bootstrap over draws
-    loss_fit: PowerLawFit  # L* ∝ C^exponent along the frontier
+    loss_fit: LogSlopeFit  # L* ∝ C^exponent along the frontier
     loss_se: float  # sampling error of the L* exponent: std of the single-draw frontiers' exponents / √draws
     frame: pd.DataFrame  # the curves
 
@@ -126,7 +126,7 @@ class Frontier:
         return [loss, width, time, gamma]
 
 
-def frontier(task: rf.Task, widths, t, *, draws: int = 4, seed: int = 0, n_grid: int = 256) -> Frontier:
+def rf_frontier(task: rf.Task, widths, t, *, draws: int = 4, seed: int = 0, n_grid: int = 256) -> RFFrontier:
     """Exact population gradient-flow curves of each width, their frontier, and its fitted exponents."""
     return frontier_of(rf.width_ladder(task, widths, t, draws=draws, seed=seed), n_grid=n_grid, seed=seed)
 
@@ -135,10 +135,10 @@ def _loss_exponent(curves: tuple[rf.Curves, ...], n_grid: int) -> float:
     """The L* exponent of the frontier of these curves (no bootstrap)."""
     horizon = fit_horizon(curves_frame(curves), n_grid=n_grid, n_boot=0)
     kept = horizon.frontier[horizon.frontier["kept"]]
-    return fit_power_law(kept["compute"], kept["loss"]).exponent
+    return fit_log_slope(kept["compute"], kept["loss"]).exponent
 
 
-def frontier_of(curves: tuple[rf.Curves, ...], *, n_grid: int = 256, seed: int = 0) -> Frontier:
+def frontier_of(curves: tuple[rf.Curves, ...], *, n_grid: int = 256, seed: int = 0) -> RFFrontier:
     """The frontier of any width ladder of curves, fitted as for trained ladders (SPEC §7); `seed`: bootstrap."""
     frame = curves_frame(curves)
     horizon = fit_horizon(frame, n_grid=n_grid, seed=seed)
@@ -150,11 +150,11 @@ def frontier_of(curves: tuple[rf.Curves, ...], *, n_grid: int = 256, seed: int =
         loss_se = float(np.std(single, ddof=1) / np.sqrt(draws))
     else:
         loss_se = float("nan")
-    return Frontier(horizon=horizon, loss_fit=fit_power_law(kept["compute"], kept["loss"]), loss_se=loss_se,
+    return RFFrontier(horizon=horizon, loss_fit=fit_log_slope(kept["compute"], kept["loss"]), loss_se=loss_se,
                     frame=frame)
 
 
-def ladder_horizons(front: Frontier, widths, gamma: float, N_ref: float | None = None,
+def ladder_horizons(front: RFFrontier, widths, gamma: float, N_ref: float | None = None,
                     factor: float = 1.0) -> np.ndarray:
     """t(N) = factor·t*(N_ref)·(N/N_ref)^gamma: exponent gamma, `factor` times compute-optimal at N_ref.
 
@@ -184,10 +184,10 @@ def gf_collapse(task: rf.Task, widths, horizon, x, *, draws: int = 4, seed: int 
     ell = _normalized(loss)
     gamma = float(np.polyfit(np.log(widths), np.log(horizon), 1)[0]) if len(widths) > 1 else float("nan")
     return CollapseFamily(p=widths, gamma=gamma, horizon=horizon, x=x, loss=loss[:, :-1], offset=0.0, ell=ell,
-                          deviation=collapse_deviation(ell))
+                          deviation=collapse.collapse_deviation(ell))
 
 
-def eval_steps(steps: int, n: int = 400) -> np.ndarray:
+def sgd_eval_steps(steps: int, n: int = 400) -> np.ndarray:
     """About n evaluation steps: half linearly, half geometrically spaced, plus the first and last (SPEC §6)."""
     lin = np.linspace(0, steps, n // 2)
     geo = np.geomspace(1, steps, n // 2)
@@ -218,7 +218,7 @@ def sgd_ladder(task: rf.Task, widths, horizon, *, schedule: str = "linear", lr: 
         lrs = lr * sgd.schedule(schedule, steps)
         spec = rf.spectrum(task, int(N), feature_seed, draw)
         losses = sgd.simulate(spec, lrs, B, seeds, key=key * 1_000_003 + int(N))
-        idx = eval_steps(steps, n_evals)
+        idx = sgd_eval_steps(steps, n_evals)
         tau = np.concatenate([[0.0], np.cumsum(lrs)])[idx]
         lr_at = np.append(lrs, 0.0)[idx]
         for sd, L in zip(seeds, losses):
@@ -235,7 +235,7 @@ class NoiseScaling:
     x: np.ndarray
     spread: np.ndarray  # mean over widths of std/mean over seeds of ℓ(x)
     predictor: np.ndarray  # sqrt(η(x)/η_peak · (1 − τ̂(x)))
-    fit: PowerLawFit  # spread ∝ predictor^exponent on the window; SPEC §8 predicts exponent 1
+    fit: LogSlopeFit  # spread ∝ predictor^exponent on the window; SPEC §8 predicts exponent 1
     window: tuple[float, float]  # the x range of the fit
 
     @property
@@ -260,7 +260,7 @@ def noise_scaling(ladder: SGDLadder, result: collapse.Collapse, window=(0.8, 0.9
     pred = np.sqrt(np.clip(eta * (1 - tau_hat), 0, None))
     spread = seed_spread(result)
     inside = (x >= window[0]) & (x <= window[1])
-    return NoiseScaling(x=x, spread=spread, predictor=pred, fit=fit_power_law(pred[inside], spread[inside]),
+    return NoiseScaling(x=x, spread=spread, predictor=pred, fit=fit_log_slope(pred[inside], spread[inside]),
                         window=tuple(window))
 
 
@@ -316,7 +316,7 @@ def gamma_grid(gamma: float, spread: float = 0.3, n: int = 25) -> np.ndarray:
     return np.linspace((1 - spread) * gamma, (1 + spread) * gamma, n)
 
 
-def gamma_scan(task: rf.Task, widths, front: Frontier, gammas, x, *, draws: int = 4, seed: int = 0,
+def gamma_scan(task: rf.Task, widths, front: RFFrontier, gammas, x, *, draws: int = 4, seed: int = 0,
                x_min: float = 0.1, factor: float = 1.0, n_boot: int = 100) -> GammaScan:
     """Δ averaged over x >= x_min for ladders t(N) = factor·t*(N_ref)(N/N_ref)^gamma, for each gamma.
 
@@ -338,7 +338,7 @@ def gamma_scan(task: rf.Task, widths, front: Frontier, gammas, x, *, draws: int 
                      boot_minima=np.asarray(boots))
 
 
-def gf_collapse_scan(task: rf.Task, widths, front: Frontier, gammas, x, *, draws: int = 4, seed: int = 0,
+def gf_collapse_scan(task: rf.Task, widths, front: RFFrontier, gammas, x, *, draws: int = 4, seed: int = 0,
                      factor: float = 1.0) -> tuple[CollapseFamily, ...]:
     """`gf_collapse` of ladders t(N) ∝ N^gamma for each gamma (`ladder_horizons` anchors them)."""
     return tuple(gf_collapse(task, widths, ladder_horizons(front, widths, g, factor=factor), x, draws=draws,
@@ -358,20 +358,20 @@ def analyze_ladders(ladders: dict[str, SGDLadder]) -> dict[str, collapse.Collaps
 FIG4_PAIRS = ((2.0, 1.0), (2.0, 1.5), (2.0, 2.0))  # [B] Fig. 4: (a, b)
 
 
-def frontiers(pairs, M: int, widths, n_t: int, *, draws: int = 4, seed: int = 0) -> dict[tuple, Frontier]:
+def rf_frontiers(pairs, M: int, widths, n_t: int, *, draws: int = 4, seed: int = 0) -> dict[tuple, RFFrontier]:
     """The gradient-flow frontier of the same width ladder for each (a, b)."""
     from .sizes import time_grid
 
-    return {(a, b): frontier(rf.Task(a, b, M), widths, time_grid(b, widths, n_t), draws=draws, seed=seed)
+    return {(a, b): rf_frontier(rf.Task(a, b, M), widths, time_grid(b, widths, n_t), draws=draws, seed=seed)
             for a, b in pairs}
 
 
-def frontier_checks(fronts: dict[tuple, Frontier]) -> list[checks.Check]:
+def frontier_checks(fronts: dict[tuple, RFFrontier]) -> list[checks.Check]:
     """Every frontier's exponents against [B]'s, four rows per (a, b) ([B] Fig. 4)."""
     return [c for (a, b), f in fronts.items() for c in f.exponent_checks(a, b)]
 
 
-def frontier_table(fronts: dict[tuple, Frontier]) -> pd.DataFrame:
+def frontier_table(fronts: dict[tuple, RFFrontier]) -> pd.DataFrame:
     """Measured against predicted compute-optimal exponents with both errors and a verdict ([B] Fig. 4)."""
     return checks.table(frontier_checks(fronts))
 
@@ -382,7 +382,7 @@ def noise_scalings(ladders: dict[str, SGDLadder], results: dict[str, collapse.Co
     return {s: noise_scaling(ladders[s], results[s], window) for s in ladders}
 
 
-def onset(result: collapse.Collapse) -> float:
+def onset_or_nan(result: collapse.Collapse) -> float:
     """The onset of Δ < σ̄ (SPEC §8), NaN when Δ < σ̄ does not hold up to the end."""
     return float("nan") if result.onset is None else float(result.onset)
 
@@ -391,7 +391,7 @@ def supercollapse_summary(results: dict[str, collapse.Collapse], scalings: dict[
     """Per schedule: mean Δ/σ̄ on SPEC §8's window, the onset of Δ < σ̄, and the noise-scaling exponent."""
     return pd.DataFrame([{
         "schedule": s, "mean Δ/σ̄ (x in 0.5–0.95)": r.window_mean_ratio,
-        "onset of Δ < σ̄": onset(r),
+        "onset of Δ < σ̄": onset_or_nan(r),
         "spread ∝ sqrt(η(1−τ̂))^x": scalings[s].fit.exponent, "error": scalings[s].fit.stderr,
     } for s, r in results.items()])
 
@@ -420,8 +420,8 @@ def effective_exponents(task: rf.Task, widths, horizon, *, draws: int = 4, seed:
     """Local exponents of time and width over the range a ladder actually spans (finite M and N bend them)."""
     horizon = np.asarray(horizon, dtype=float)
     t = np.geomspace(x_min * horizon.min(), horizon.max(), 60)
-    fit_t = fit_power_law(t, task.infinite_width_loss(t))
-    fit_N = fit_power_law(widths, rf.final_losses(task, widths, draws=draws, seed=seed))
+    fit_t = fit_log_slope(t, task.infinite_width_loss(t))
+    fit_N = fit_log_slope(widths, rf.final_losses(task, widths, draws=draws, seed=seed))
     return EffectiveExponents(mu=-fit_t.exponent, mu_err=fit_t.stderr, nu=-fit_N.exponent, nu_err=fit_N.stderr)
 
 
@@ -477,7 +477,7 @@ def seed_bootstrap(result: collapse.Collapse, scaling: NoiseScaling, *, n_boot: 
             ratio = collapse.collapse_deviation(ell) / np.nanmean(sigma, axis=0)
             spread = np.nanmean(spread, axis=0)
         ratios.append(collapse.window_mean(g.x, ratio, result.window))
-        slopes.append(fit_power_law(scaling.predictor[inside], spread[inside]).exponent)
+        slopes.append(fit_log_slope(scaling.predictor[inside], spread[inside]).exponent)
     return SeedBootstrap(window_ratio=np.asarray(ratios), noise_slope=np.asarray(slopes))
 
 

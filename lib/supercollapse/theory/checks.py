@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .fits import fit_power_law
+from .fits import fit_log_slope
 
 AGREEMENT_Z = 2.0  # a row agrees when its gap to the prediction is within AGREEMENT_Z combined errors
 ROUNDOFF = 1e-10  # gaps below this are float64 round-off of an exact computation, whatever the errors say
@@ -119,7 +119,7 @@ def window_drift(x, y, x_min: float | None = None, x_max: float | None = None) -
         raise ValueError(f"the window [{x_min}, {x_max}] holds {len(idx)} points; a drift needs at least 3")
     half = (len(idx) + 1) // 2
     low, high = idx[:half], idx[len(idx) - half:]
-    return (fit_power_law(x[low], Y[:, low]).exponent, fit_power_law(x[high], Y[:, high]).exponent)
+    return (fit_log_slope(x[low], Y[:, low]).exponent, fit_log_slope(x[high], Y[:, high]).exponent)
 
 
 def sampling_error(x, y, x_min: float | None = None, x_max: float | None = None) -> float:
@@ -127,7 +127,7 @@ def sampling_error(x, y, x_min: float | None = None, x_max: float | None = None)
     Y = np.atleast_2d(np.asarray(y, dtype=float))
     if len(Y) < 2:
         return 0.0
-    per_draw = [fit_power_law(x, row, x_min, x_max).exponent for row in Y]
+    per_draw = [fit_log_slope(x, row, x_min, x_max).exponent for row in Y]
     return float(np.std(per_draw, ddof=1) / np.sqrt(len(per_draw)))
 
 
@@ -164,7 +164,7 @@ def block_exponents(x, y, n_blocks: int = 6) -> tuple[np.ndarray, np.ndarray]:
         inside = (np.log(x) >= lo - 1e-12) & (np.log(x) <= hi + 1e-12)
         if inside.sum() >= 2:
             centres.append(float(np.exp((lo + hi) / 2)))
-            slopes.append(fit_power_law(x[inside], y[inside]).exponent)
+            slopes.append(fit_log_slope(x[inside], y[inside]).exponent)
     return np.array(centres), np.array(slopes)
 
 
@@ -174,7 +174,7 @@ def exponent_check(quantity: str, predicted: float, x, y, x_min: float | None = 
 
     `local` = (x, exponent) for the plot; by default the pairwise exponents of the draw-mean curve.
     """
-    fit = fit_power_law(x, y, x_min, x_max)
+    fit = fit_log_slope(x, y, x_min, x_max)
     low, high = window_drift(x, y, x_min, x_max)
     lx, le = pairwise_exponent(x, y) if local is None else local
     return Check(quantity=quantity, predicted=float(predicted), measured=fit.exponent,

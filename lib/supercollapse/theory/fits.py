@@ -7,7 +7,7 @@ import numpy as np
 
 
 @dataclass(frozen=True)
-class PowerLawFit:
+class LogSlopeFit:
     """y ≈ prefactor · x^exponent on [x_min, x_max]; `stderr` is the exponent's standard error."""
 
     exponent: float
@@ -33,7 +33,7 @@ def _ols(lx: np.ndarray, ly: np.ndarray) -> tuple[float, float, float]:
     return float(coef[0]), float(coef[1]), se
 
 
-def fit_power_law(x, y, x_min: float | None = None, x_max: float | None = None) -> PowerLawFit:
+def fit_log_slope(x, y, x_min: float | None = None, x_max: float | None = None) -> LogSlopeFit:
     """Least-squares line through (log x, log y) for x in [x_min, x_max].
 
     `y` may be 2-d (draws × points): the exponent is then the fit of the draw-mean curve, and the error adds in
@@ -55,7 +55,7 @@ def fit_power_law(x, y, x_min: float | None = None, x_max: float | None = None) 
     if Y.shape[0] > 1:
         per_draw = np.array([_ols(lx, np.log(row[keep]))[0] for row in Y])
         se = float(np.hypot(np.nan_to_num(se), per_draw.std(ddof=1) / np.sqrt(len(per_draw))))
-    return PowerLawFit(exponent=slope, prefactor=float(np.exp(intercept)), stderr=se, n=int(keep.sum()),
+    return LogSlopeFit(exponent=slope, prefactor=float(np.exp(intercept)), stderr=se, n=int(keep.sum()),
                        x_min=float(x[keep].min()), x_max=float(x[keep].max()))
 
 

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..analysis.collapse import collapse_deviation
 from . import checks
-from .fits import PowerLawFit, fit_power_law
+from .fits import LogSlopeFit, fit_log_slope
 
 _GOLDEN = (np.sqrt(5.0) - 1) / 2
 
@@ -72,7 +73,7 @@ def collapse_curve_two_term(x, mu: float, nu: float) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class Frontier:
+class ExactFrontier:
     """The compute-optimal size p*, horizon t* and loss L* at each compute C = k·p·t."""
 
     C: np.ndarray
@@ -103,19 +104,19 @@ def _argmin_logp(law: PowerLawSum, logC: np.ndarray, k: float, iters: int = 160)
     return (lo + hi) / 2
 
 
-def frontier(law: PowerLawSum, C, k: float = 6.0) -> Frontier:
+def exact_frontier(law: PowerLawSum, C, k: float = 6.0) -> ExactFrontier:
     """Compute-optimal (p*, t*, L*) at each compute C = k·p·t, by minimizing L over log p at fixed C."""
     C = np.asarray(C, dtype=float)
     logp = _argmin_logp(law, np.log(C), k)
     p = np.exp(logp)
     t = C / (k * p)
-    return Frontier(C=C, p=p, t=t, loss=law.loss(t, p))
+    return ExactFrontier(C=C, p=p, t=t, loss=law.loss(t, p))
 
 
 def optimal_horizon(law: PowerLawSum, p, k: float = 6.0, iters: int = 200) -> np.ndarray:
     """t*(p): the horizon at which size p is compute-optimal, i.e. p*(C = k·p·t) = p on the frontier.
 
-    Solved as the first-order condition of `frontier`'s minimization, ∂L/∂log t = ∂L/∂log p, i.e.
+    Solved as the first-order condition of `exact_frontier`'s minimization, ∂L/∂log t = ∂L/∂log p, i.e.
     Σ_i a_i (mu_i − nu_i) t^(−mu_i) p^(−nu_i) = 0, by bisection in log t (positive for small t, negative for
     large t); tests check it against the minimization itself. `k` does not move t*: it only relabels C.
     """
@@ -139,10 +140,10 @@ def optimal_horizon(law: PowerLawSum, p, k: float = 6.0, iters: int = 200) -> np
     return np.exp((lo + hi) / 2)
 
 
-def gamma_star(law: PowerLawSum, p, k: float = 6.0) -> PowerLawFit:
+def gamma_star(law: PowerLawSum, p, k: float = 6.0) -> LogSlopeFit:
     """Fitted data exponent: least squares of log t*(p) against log p over the sizes p."""
     p = np.asarray(p, dtype=float)
-    return fit_power_law(p, optimal_horizon(law, p, k))
+    return fit_log_slope(p, optimal_horizon(law, p, k))
 
 
 def horizons(law: PowerLawSum, p, gamma: float, p_ref: float | None = None, k: float = 6.0) -> np.ndarray:
@@ -187,12 +188,6 @@ class CollapseFamily:
         """Log-spaced computes C = k·p·t spanning every curve of the family."""
         C = k * self.p[:, None] * self.horizon[:, None] * self.x[None, :]
         return np.geomspace(C.min(), C.max(), n)
-
-
-def collapse_deviation(ell) -> np.ndarray:
-    """Δ(x) = std / mean over curves (axis 0) of ℓ(x), ddof 0 (SPEC §8)."""
-    ell = np.asarray(ell, dtype=float)
-    return ell.std(axis=0) / ell.mean(axis=0)
 
 
 def collapse_family(law: PowerLawSum, p, gamma: float, x, *, p_ref: float | None = None,

@@ -20,7 +20,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from . import checks
-from .fits import PowerLawFit, fit_power_law, local_exponent
+from .fits import LogSlopeFit, fit_log_slope, local_exponent
 
 
 @dataclass(frozen=True)
@@ -328,10 +328,10 @@ def width_correction(task: Task, curves: tuple[Curves, ...]) -> np.ndarray:
     return np.stack([c.N * (c.mean - task.infinite_width_loss(c.t)) for c in curves])
 
 
-def width_correction_fit(task: Task, curves: tuple[Curves, ...], t0: float) -> PowerLawFit:
+def width_correction_fit(task: Task, curves: tuple[Curves, ...], t0: float) -> LogSlopeFit:
     """Power-law fit of E_A L_N(t0) − L_∞(t0) against N at an early time t0 (predicted exponent −1)."""
     excess = [np.interp(np.log(t0), np.log(c.t), c.mean) - task.infinite_width_loss(t0) for c in curves]
-    return fit_power_law([c.N for c in curves], excess)
+    return fit_log_slope([c.N for c in curves], excess)
 
 
 def ensemble_gradient_flow(task: Task, N: int, E: int, t, *, draws: int = 1, seed: int = 0) -> Curves:
@@ -351,7 +351,7 @@ def ensemble_gradient_flow(task: Task, N: int, E: int, t, *, draws: int = 1, see
     return Curves(t=t, test=test, train=None, N=int(N), P=None)
 
 
-def time_fit(curves: Curves, task: Task, t_min: float = 3.0, factor: float = 10.0) -> PowerLawFit:
+def time_fit(curves: Curves, task: Task, t_min: float = 3.0, factor: float = 10.0) -> LogSlopeFit:
     """Fit of the time bottleneck L ~ t^(−(a−1)/b) on the time-limited regime.
 
     From t_min while the loss exceeds `factor` × its final value (the width or data plateau, when the time grid
@@ -363,7 +363,7 @@ def time_fit(curves: Curves, task: Task, t_min: float = 3.0, factor: float = 10.
     t_max = task.M ** task.b / 100
     if len(before):
         t_max = min(t_max, float(curves.t[before[-1]]))
-    return fit_power_law(curves.t, curves.test, t_min, max(t_max, 10 * t_min))
+    return fit_log_slope(curves.t, curves.test, t_min, max(t_max, 10 * t_min))
 
 
 def ensemble_study(task: Task, N: int, counts, t, *, draws: int = 1, seed: int = 0):
@@ -401,7 +401,7 @@ def correction_check(task: Task, curves: tuple[Curves, ...], t0: float, *, n_boo
     for _ in range(n_boot):
         mean = excess[rng.integers(0, len(excess), len(excess))].mean(axis=0)
         if (mean > 0).all():  # a resample whose mean excess is not positive at some width has no exponent
-            boots.append(fit_power_law(widths, mean).exponent)
+            boots.append(fit_log_slope(widths, mean).exponent)
     low, high = checks.window_drift(widths, excess.mean(axis=0)) if len(widths) >= 3 else (fit.exponent,) * 2
     lx, le = checks.pairwise_exponent(widths, excess.mean(axis=0))
     sampling = checks.bootstrap_se(boots)

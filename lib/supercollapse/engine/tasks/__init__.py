@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from ... import flops
+
 
 class TaskError(ValueError):
     """A config that does not fit its task (unknown task, or V/L outside the task's shape)."""
@@ -64,13 +66,8 @@ def param_count(cfg) -> int:
 
 
 def flops_per_token(cfg) -> int:
-    """Training FLOPs per token (example, for the MLP): 6P, the convention of [Q]."""
-    return 6 * param_count(cfg)
-
-
-def pflop(cfg, tokens):
-    """Training compute of `tokens` tokens of `cfg` in PFLOP (the unit of every compute column)."""
-    return flops_per_token(cfg) * tokens / 1e15
+    """Training FLOPs per token (example, for the MLP): 6P, the convention of [Q] (`flops`)."""
+    return flops.per_token(param_count(cfg))
 
 
 # SPEC §2.1: inputs in R^8, one example per token.

@@ -17,10 +17,9 @@ import pandas as pd
 
 from ...analysis import collapse, frames
 from ...engine.tasks import param_count
-from . import DIGITS, HEIGHT, LOG, LOG_X, LOG_Y, MAX_POINTS, PANEL, WIDTH, compact, round_sig, thin, zoom
+from . import DIGITS, HEIGHT, LOG, LOG_X, LOG_Y, MAX_POINTS, PANEL, SIZES, WIDTH, compact, round_sig, thin, zoom
 
 LINEAR = alt.Scale(zero=False)
-SIZES = "viridis"  # widths from dark (small) to light (large)
 WINDOW_FILL = "#e8e8e8"
 
 
@@ -199,7 +198,7 @@ def ratio_comparison(results: Mapping[str, collapse.Collapse], *, title: str = "
 # Fig. 10: the compute-optimal frontier
 
 
-def frontier(frame: pd.DataFrame, horizon, *, title: str = "", max_grid: int = 96) -> alt.HConcatChart:
+def frontier_chart(frame: pd.DataFrame, horizon, *, title: str = "", max_grid: int = 96) -> alt.HConcatChart:
     """Seed-mean constant-LR curves with the frontier (kept / dropped edge winners), and C*(P) with its fit ([Q] Fig. 10)."""
     mean = frames.seed_mean(frames.validate(frame))
     mean = mean[mean["compute"] > 0].rename(columns={"loss_std": "std"})

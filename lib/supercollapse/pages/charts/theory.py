@@ -12,10 +12,14 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from . import HEIGHT, LOG, LOG_X, LOG_Y, LOG_LABELS, PANEL, WIDTH, thin, zoom
-from ...theory import Check, CollapseFamily, Curves, GammaScan, NoiseScaling, PowerLawFit, RFFrontier, SGDCurves
+from . import HEIGHT, LOG, LOG_X, LOG_Y, LOG_LABELS, PANEL, SIZES, WIDTH, thin, zoom
+from ...theory.bridge import GammaScan, NoiseScaling, RFFrontier
+from ...theory.checks import Check
+from ...theory.fits import LogSlopeFit
+from ...theory.power_laws import CollapseFamily
+from ...theory.random_features import Curves
+from ...theory.sgd import SGDCurves
 
-SIZES = "viridis"  # sizes (p, N, P, B) from dark (small) to light (large)
 CURVE_POINTS = 40  # points kept per exact curve
 
 
@@ -195,7 +199,7 @@ def rf_curves(curves: Sequence[Curves], *, by: str = "N", guide=None, title: str
     return zoom(layer.properties(title=title, width=WIDTH, height=HEIGHT))
 
 
-def scaling_fit(x, Y, fit: PowerLawFit, predicted: float, *, x_title: str, y_title: str, title: str = "",
+def scaling_fit(x, Y, fit: LogSlopeFit, predicted: float, *, x_title: str, y_title: str, title: str = "",
                 width: int = PANEL[0], height: int = PANEL[1]) -> alt.Chart:
     """Mean ± std over draws (points, bars), the fitted power law (solid) and the predicted slope (dashed)."""
     Y = np.atleast_2d(np.asarray(Y, dtype=float))
@@ -222,7 +226,7 @@ def scaling_fit(x, Y, fit: PowerLawFit, predicted: float, *, x_title: str, y_tit
     return zoom((bars + points + fits).properties(title=head, width=width, height=height))
 
 
-def width_correction(t, correction, widths, *, title: str = "") -> alt.Chart:
+def width_correction_chart(t, correction, widths, *, title: str = "") -> alt.Chart:
     """N·(L_N(t) − L_∞(t)) against t for each width: curves coincide where the correction is ∝ 1/N."""
     df = pd.concat([pd.DataFrame({"N": str(int(N)), "t": t, "N·ΔL": row}) for N, row in zip(widths, correction)])
     df = thin(df, CURVE_POINTS, by="N", order="t")
@@ -233,7 +237,7 @@ def width_correction(t, correction, widths, *, title: str = "") -> alt.Chart:
     ))
 
 
-def frontier(front: RFFrontier, *, title: str = "", width: int = PANEL[0], height: int = PANEL[1]) -> alt.Chart:
+def rf_frontier_chart(front: RFFrontier, *, title: str = "", width: int = PANEL[0], height: int = PANEL[1]) -> alt.Chart:
     """Draw-mean loss against compute C = N·t for each width, the frontier (black) and its power-law fit (red)."""
     df = front.frame.groupby(["P", "compute"], as_index=False)["loss"].mean()
     df = thin(df.assign(N=df["P"].astype(int).astype(str)), CURVE_POINTS, by="N")
@@ -251,9 +255,9 @@ def frontier(front: RFFrontier, *, title: str = "", width: int = PANEL[0], heigh
     return zoom((lines + edge + line).properties(title=title, width=width, height=height))
 
 
-def frontiers(fronts: Mapping, *, title: str = "") -> alt.HConcatChart:
-    """`frontier` for each (a, b), side by side ([B] Fig. 4)."""
-    return alt.hconcat(*[frontier(f, title=f"a = {a:g}, b = {b:g}") for (a, b), f in fronts.items()], title=title)
+def rf_frontiers_chart(fronts: Mapping, *, title: str = "") -> alt.HConcatChart:
+    """`rf_frontier_chart` for each (a, b), side by side ([B] Fig. 4)."""
+    return alt.hconcat(*[rf_frontier_chart(f, title=f"a = {a:g}, b = {b:g}") for (a, b), f in fronts.items()], title=title)
 
 
 def train_test(curves: Sequence[Curves], *, title: str = "") -> alt.Chart:
@@ -268,7 +272,7 @@ def train_test(curves: Sequence[Curves], *, title: str = "") -> alt.Chart:
     ))
 
 
-def sgd(curves: Sequence[SGDCurves], *, by: str = "B", title: str = "", runs: bool = True,
+def sgd_chart(curves: Sequence[SGDCurves], *, by: str = "B", title: str = "", runs: bool = True,
         width: int = PANEL[0], height: int = PANEL[1]) -> alt.Chart:
     """One-pass SGD: simulated seeds (thin), exact mean (solid), gradient flow (dashed black), colored by `by`."""
     rows, seeds = [], []
@@ -374,7 +378,7 @@ def delta_sigma(results: Mapping, *, title: str = "") -> alt.HConcatChart:
     return alt.hconcat(*panels, title=title)
 
 
-def noise_scaling(results: Mapping[str, NoiseScaling], *, title: str = "") -> alt.Chart:
+def noise_scaling_chart(results: Mapping[str, NoiseScaling], *, title: str = "") -> alt.Chart:
     """Seed spread of ℓ against sqrt(η(1 − τ̂)) near the end of training; slope 1 is [Q]'s prediction (Fig. 1f)."""
     rows = []
     for label, ns in results.items():
