@@ -32,6 +32,7 @@ WIDTH, HEIGHT = 420, 280
 PANEL = (300, 200)  # one panel of a row: the grid of the page fits two of them in the column
 DIGITS = 4  # significant digits of every number embedded in a chart's data: enough for any axis or tooltip
 MAX_POINTS = 100  # points kept per curve in an embedded chart (plenty for a line on a log axis)
+PANEL_POINTS = 40  # per curve in a row of many panels (nine schedules): a smooth line, a page of reasonable size
 SIZES = "viridis"  # colour scheme of sizes (p, N, P, B, widths) from dark (small) to light (large)
 
 # The look of every chart: transparent (the page's colour shows through, so dark mode has no white boxes),

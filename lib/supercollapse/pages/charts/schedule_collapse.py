@@ -10,11 +10,10 @@ import pandas as pd
 
 from ...analysis import collapse
 from ...analysis.schedules import NoiseRatio, QualitySlope, variant_label
-from . import HEIGHT, LOG, LOG_X, LOG_Y, PANEL, WIDTH, compact, thin, zoom
+from . import HEIGHT, LOG, LOG_X, LOG_Y, PANEL, PANEL_POINTS, WIDTH, compact, thin, zoom
 from .collapse import _seed_bands, _tip, _window, normalized_curves, width_of
 
 Variant = tuple[str, float]
-PANEL_POINTS = 30  # x values kept per curve in a page of many panels (nine schedules): its specs stay small
 
 
 def _labels(results: Mapping[Variant, object]) -> list[str]:

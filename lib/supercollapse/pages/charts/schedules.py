@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ...analysis import schedules as noise
-from . import HEIGHT, LOG, LOG_X, LOG_Y, PANEL, WIDTH, compact, thin, zoom
+from . import HEIGHT, LOG, LOG_X, LOG_Y, PANEL, PANEL_POINTS, WIDTH, compact, thin, zoom
 
 KINDS = ("observed", "predicted ([Q]'s recipe)", "constant LR at equal τ")
 DASHES = ([1, 0], [6, 3], [2, 2])
@@ -74,7 +74,7 @@ def curve_panels(model: noise.NoiseModel, *, color: str | None = None, widths: d
                      ignore_index=True)
     long = long[(long["x"] > 0) & (long["value"] > 0)]
     by = ["label", "kind"] + (["series"] if legend else [])
-    long = compact(thin(long[by + ["x", "value", "T"]], by=by, order="x"))
+    long = compact(thin(long[by + ["x", "value", "T"]], PANEL_POINTS, by=by, order="x"))
     lo, hi = long["value"].min(), long["value"].max()
     dash = alt.StrokeDash("kind:N", title=None, scale=alt.Scale(domain=list(KINDS), range=list(DASHES)))
     enc = dict(x=alt.X("x:Q", title="progress x", scale=alt.Scale(domain=[0, 1])),
@@ -127,7 +127,7 @@ def terms(model: noise.NoiseModel, *, title: str = "") -> alt.HConcatChart:
     long = pd.concat([mean.assign(term=name, value=mean[col]) for col, name in TERM_NAMES.items()],
                      ignore_index=True)
     long = long[(long["x"] > 0) & (long["value"] > 0)]
-    long = compact(thin(long[["label", "term", "x", "value"]], by=["label", "term"], order="x"))
+    long = compact(thin(long[["label", "term", "x", "value"]], PANEL_POINTS, by=["label", "term"], order="x"))
     enc = dict(x=alt.X("x:Q", title="progress x", scale=alt.Scale(domain=[0, 1])),
                y=alt.Y("value:Q", title="term (loss units)", scale=LOG, axis=LOG_Y),
                color=alt.Color("term:N", title=None, sort=list(TERM_NAMES.values())),
