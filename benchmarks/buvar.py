@@ -37,7 +37,7 @@ def main() -> None:
         base = ladder[D].replace(buvar=False)
         kinds = {False: base, True: ladder[D]}
         times = {False: [], True: []}
-        for flag, cfg in kinds.items():  # compile both programs first
+        for cfg in kinds.values():  # compile both programs first
             train(cfg, progress=False)
         for r in range(args.repeats):
             for flag in ((False, True) if r % 2 == 0 else (True, False)):

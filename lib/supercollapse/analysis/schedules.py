@@ -486,7 +486,6 @@ def predict_schedule(reference: pd.DataFrame, schedule: str, decay_frac: float =
     return out
 
 
-
 @dataclass(frozen=True, eq=False)
 class PredictionCheck:
     """`predict_schedule` from one constant-LR run against the run of that schedule that was then trained."""
@@ -738,12 +737,12 @@ class ScheduleCollapse:
 
     @property
     def short_decays(self) -> pd.DataFrame:
-        """The schedules that decay over part of the run only (decay_frac < 1, WSD-like)."""
-        return self.decaying[self.decaying["decay_frac"] < 1]
+        """The schedules that decay over part of the run only (decay_frac < 1, WSD-like); onset NaN where none."""
+        d = self.decaying[self.decaying["decay_frac"] < 1]
+        return d.assign(onset=pd.to_numeric(d["onset"], errors="coerce"))
 
     @property
     def short_decays_onset_in_decay(self) -> bool:
         """Every short decay reaches Δ < σ̄ for good only once its decay has begun (onset ≥ 1 − decay_frac)."""
         d = self.short_decays
-        onset = pd.to_numeric(d["onset"], errors="coerce")
-        return bool(len(d)) and bool((onset.notna() & (onset >= 1 - d["decay_frac"] - 1e-9)).all())
+        return bool(len(d)) and bool((d["onset"].notna() & (d["onset"] >= 1 - d["decay_frac"] - 1e-9)).all())

@@ -133,8 +133,8 @@ def short_decay_text(result) -> str:
     d = result.short_decays
     if d.empty:
         return ""
-    onset = pd.to_numeric(d["onset"], errors="coerce")
-    where = ", ".join(f"{lab} {'never' if not math.isfinite(o) else f'x = {o:.2f}'}" for lab, o in zip(d["label"], onset))
+    where = ", ".join(f"{lab} {'never' if not math.isfinite(o) else f'x = {o:.2f}'}"
+                      for lab, o in zip(d["label"], d["onset"]))
     start = ", ".join(f"{1 - f:g}" for f in sorted(set(d["decay_frac"])))
     if result.short_decays_onset_in_decay:
         return (f"The schedules that decay over their last part only reach Δ < σ̄ for good once their decay has begun "
