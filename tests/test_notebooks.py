@@ -206,3 +206,27 @@ def test_a_page_says_which_parameters_differ_from_its_defaults(tmp_path):
     logs = tmp_path / "theirs.pkl"
     text = notebooks.changed_text(ch, {"scale": "smoke", "published_logs": str(logs)})
     assert "`scale = 'smoke'`" in text and "`published_logs = 'theirs.pkl'`" in text and str(tmp_path) not in text
+
+
+def test_variant_page_has_its_own_defaults_key_and_title(tmp_path, monkeypatch):
+    base = write_chapter(tmp_path, PARAMS)
+    (tmp_path / "variants.yml").write_text("99_demo_gpu:\n  source: 99_demo\n  title: Demo at gpu\n"
+                                           "  parameters:\n    scale: gpu\n    seeds: 5\n")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: 99_demo\nchapters:\n  - file: 99_demo_gpu\n")
+    monkeypatch.setattr(notebooks.paths, "BOOK", tmp_path)
+    monkeypatch.setattr(notebooks.paths, "ROOT", tmp_path)
+    found = {c.name: c for c in notebooks.chapters()}
+    assert list(found) == ["99_demo", "99_demo_gpu"]
+    v = found["99_demo_gpu"]
+    assert v.path == base.path and v.parameters["scale"].default == "gpu"
+    assert v.validate({}) == {"scale": "gpu", "seeds": 5} and v.validate({"seeds": "7"})["seeds"] == 7
+    assert notebooks.changed_text(v, v.validate({})) == ""  # its fixed parameters are its defaults
+    assert notebooks.cache_key(v, v.validate({})) != notebooks.cache_key(base, {})
+    nb = tmp_path / "x.ipynb"
+    import jupytext
+    jupytext.write(jupytext.read(base.path, fmt="md:myst"), nb, fmt="ipynb")
+    notebooks._tidy(nb, "", v.title)
+    assert jupytext.read(nb).cells[0].source.splitlines()[0] == "# Demo at gpu"
+    (tmp_path / "variants.yml").write_text("bad:\n  source: 99_demo\n  parameters:\n    nonsense: 1\n")
+    with pytest.raises(notebooks.ParameterError, match="variant bad sets nonsense, which 99_demo does not take"):
+        notebooks.chapters()

@@ -31,7 +31,7 @@ def from_runs(stored) -> pd.DataFrame:
     """Long frame of stored runs (`store.runs.Run`): one row per evaluation, the config's per-run columns."""
     def meta(run):
         c = run.config
-        return {"run": run.key, "D": c.D, "P": param_count(c), "seed": c.seed, "schedule": c.schedule, "T": c.T,
+        return {"run": run.key, "D": c.D, "N": c.N, "P": param_count(c), "seed": c.seed, "schedule": c.schedule, "T": c.T,
                 "decay_frac": c.decay_frac, "base_lr": c.base_lr, "mup": c.mup, "task": c.task}
 
     return frames.from_curves((meta(run), run.curves) for run in stored)

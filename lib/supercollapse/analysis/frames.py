@@ -17,7 +17,7 @@ REQUIRED = ("run", "seed", "compute", "loss")
 SIZE_COLUMNS = ("P", "D")
 EXPECTED = "run, P or D, seed, compute [PFLOP], loss; one row per evaluation"
 # Columns that are constant within a run: copied, never interpolated, by `truncate`.
-PER_RUN = ("run", "D", "P", "seed", "schedule", "T", "decay_frac", "base_lr", "mup", "task", "source")
+PER_RUN = ("run", "D", "N", "P", "seed", "schedule", "T", "decay_frac", "base_lr", "mup", "task", "source")
 
 
 def size_column(frame: pd.DataFrame) -> str:

@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import paths, sources
@@ -94,17 +94,25 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Chapter:
-    name: str  # the file's stem, e.g. "01_first_ladder"
+    """A page: a MyST notebook, or a variant of one (`VARIANTS`) executed with `fixed` parameters as its defaults."""
+
+    name: str  # the page's name: the file's stem, e.g. "01_first_ladder", or a variant's
     path: Path
+    fixed: tuple = ()  # (name, value) pairs a variant sets
+    title: str | None = None  # a variant's own title, in place of the source's first heading
 
     @property
     def parameters(self) -> dict[str, Parameter]:
-        return parse_parameters(self.path)
+        declared = parse_parameters(self.path)
+        for name, value in self.fixed:
+            declared[name] = replace(declared[name], default=value)
+        return declared
 
     def validate(self, overrides: dict) -> dict:
-        """Parsed, type-checked overrides; an unknown name or a bad value raises ParameterError."""
+        """Parsed, type-checked overrides (after a variant's fixed parameters); an unknown name or a bad value
+        raises ParameterError."""
         params = self.parameters
-        out = {}
+        out = {name: params[name].parse(self.name, value) for name, value in self.fixed}
         for name, text in overrides.items():
             if name not in params:
                 valid = ", ".join(f"{p.name} ({p.type.__name__})" for p in params.values()) or "none"
@@ -142,12 +150,31 @@ def _code_cells(path: Path) -> list[tuple[list[str], str]]:
     return [(c.metadata.get("tags", []), c.source) for c in nb.cells if c.cell_type == "code"]
 
 
+def _variants() -> dict[str, Chapter]:
+    """The pages of `book/variants.yml`: another chapter's source executed with fixed parameters."""
+    import yaml
+
+    f = paths.BOOK / "variants.yml"
+    spec = yaml.safe_load(f.read_text()) if f.is_file() else {}
+    out = {}
+    for name, v in (spec or {}).items():
+        ch = Chapter(name, paths.BOOK / f"{v['source']}.md", tuple(sorted(v.get("parameters", {}).items())),
+                     v.get("title"))
+        unknown = sorted({k for k, _ in ch.fixed} - set(parse_parameters(ch.path)))
+        if unknown:
+            raise ParameterError(f"{f}: variant {name} sets {', '.join(unknown)}, which {v['source']} does not take")
+        out[name] = ch
+    return out
+
+
 def chapters() -> list[Chapter]:
-    """Executable chapters (MyST notebooks with code cells) in table-of-contents order."""
-    out = []
+    """Executable chapters (MyST notebooks with code cells, and their variants) in table-of-contents order."""
+    out, variants = [], _variants()
     for f in _toc_files():
         path = paths.ROOT / (f if f.endswith(".md") else f + ".md")
-        if path.is_file() and _code_cells(path):
+        if path.stem in variants:
+            out.append(variants[path.stem])
+        elif path.is_file() and _code_cells(path):
             out.append(Chapter(path.stem, path))
     return out
 
@@ -213,6 +240,8 @@ def cache_key(chapter: Chapter, params: dict) -> str:
     h = hashlib.sha256()
     h.update(chapter.path.read_bytes())
     h.update(json.dumps(params, sort_keys=True).encode())
+    if chapter.fixed or chapter.title:  # a variant: its own parameters and title (the base chapter's key unchanged)
+        h.update(json.dumps([chapter.fixed, chapter.title]).encode())
     code = "\n".join(src for _, src in _code_cells(chapter.path))
     h.update(sources.digest(library_closure(code)).encode())
     # The curated runs' bytes, not only their names: an edited or damaged entry re-executes the chapters, which
@@ -292,7 +321,7 @@ def execute(chapter: Chapter, params: dict, *, force: bool = False, progress: bo
                 os.environ.pop("SUPERCOLLAPSE_PROGRESS", None)
             else:
                 os.environ["SUPERCOLLAPSE_PROGRESS"] = env_before
-        _tidy(dst, changed_text(chapter, params))
+        _tidy(dst, changed_text(chapter, params), chapter.title)
         os.replace(dst, out)
     return out, True
 
@@ -307,12 +336,15 @@ def changed_text(chapter: Chapter, params: dict) -> str:
     return f"**Executed with parameters other than the chapter's defaults:** {shown}."
 
 
-def _tidy(path: Path, note: str = "") -> None:
+def _tidy(path: Path, note: str = "", title: str | None = None) -> None:
     """Fold papermill's injected-parameters cell and put `note` (changed parameters) after it, as text; drop
-    progress bars (they went to the terminal)."""
+    progress bars (they went to the terminal); give a variant its `title` (the first heading's text)."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
+    if title:
+        first = next(c for c in nb.cells if c.cell_type == "markdown")
+        first.source = re.sub(r"^# .*$", lambda _: f"# {title}", first.source, count=1, flags=re.M)
     for i, cell in enumerate(list(nb.cells)):
         tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags:

@@ -74,7 +74,7 @@ class TransformerSizes:
 CHESS = {
     "smoke": TransformerSizes("chess", "chess", chess.V, 32, widths=(8, 16, 24, 32), collapse_widths=(8, 16, 24),
                               seeds=(0, 1), horizon_seeds=(0, 1), steps=24, B=4, warmup=2, head_dim=8,
-                              eval_size=1024, n_evals=12, depths=(1, 2), max_steps=24),
+                              eval_size=1024, n_evals=12, depths=(1, 2, 3), max_steps=24),
     "cpu": TransformerSizes("chess", "chess", chess.V, 128, widths=(8, 16, 24, 32, 48), collapse_widths=(16, 24, 32),
                             seeds=(0, 1, 2, 3, 4), horizon_seeds=(0,), steps=5000, B=32, warmup=50, head_dim=8,
                             eval_size=16384, n_evals=120, depths=(1, 2, 3, 4, 6)),

@@ -6,6 +6,7 @@ per step counts, and every token of the stream is predicted once.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import jax.numpy as jnp
@@ -56,6 +57,15 @@ class TokenStream:
         """Rows [start, start + n) (modulo the row count) as a (n, L + 1) uint8 array."""
         first = (np.arange(start, start + n) % self.n_rows) * self.L
         return self.tokens[first[:, None] + np.arange(self.L + 1)]
+
+
+ITEMS = {"chess": "games", "pixels": "images"}  # what a dataset's meta.json counts per split, by task
+
+
+def dataset_meta(cfg: RunConfig) -> dict:
+    """The metadata of `cfg`'s dataset (its source and, per split, the items and tokens), preparing it if needed."""
+    prepare(cfg, progress=False)
+    return json.loads((dataset_dir(cfg.dataset) / "meta.json").read_text())
 
 
 def prepare(cfg: RunConfig, progress: bool = True) -> None:

@@ -23,32 +23,44 @@ LINEAR = alt.Scale(zero=False)
 WINDOW_FILL = "#e8e8e8"
 
 
-def width_of(frame: pd.DataFrame | None) -> dict:
-    """Size (P) -> width D, from a long frame that has both columns; {} otherwise."""
+class SizeNames(dict):
+    """Size (P) -> what names it in a legend: the width D, or the depth N on a ladder of one width (Fig. 9)."""
+
+    def __init__(self, names=(), column: str = "D"):
+        super().__init__(names)
+        self.column = column
+
+
+def width_of(frame: pd.DataFrame | None) -> SizeNames:
+    """Size (P) -> width D (depth N when every run has one width and the depths differ), from a long frame."""
     if frame is None or "D" not in frame.columns or "P" not in frame.columns:
-        return {}
-    return {float(p): int(d) for p, d in frame.groupby("P")["D"].first().items()}
+        return SizeNames()
+    per = frame.groupby("P")[[c for c in ("D", "N") if c in frame.columns]].first()
+    column = "N" if "N" in per.columns and per["D"].nunique() == 1 and per["N"].nunique() > 1 else "D"
+    return SizeNames({float(p): int(v) for p, v in per[column].items()}, column)
 
 
 def _sizes(size_column: str, sizes, widths: Mapping) -> pd.DataFrame:
-    """Legend columns for sizes: `D` (the width) when known, and `P`."""
+    """Legend columns for sizes: `D` (the width, or `N` for depths) when known, and `P`."""
     sizes = np.asarray(sizes, dtype=float)
     out = pd.DataFrame({"P" if size_column == "P" else "D": sizes})
     if size_column == "P" and widths:
-        out.insert(0, "D", [widths.get(float(s), -1) for s in sizes])
+        out.insert(0, getattr(widths, "column", "D"), [widths.get(float(s), -1) for s in sizes])
     return out
 
 
+_LEGENDS = {"D": "width D", "N": "depth N", "P": "parameters P"}
+
+
 def _legend(df: pd.DataFrame) -> str:
-    """The column the legend colors by: the width D when present, else the parameter count P."""
-    return "D" if "D" in df.columns else "P"
+    """The column the legend colors by: the width D (or depth N) when present, else the parameter count P."""
+    return next(c for c in ("D", "N", "P") if c in df.columns)
 
 
 def _color(df: pd.DataFrame, title: str | None = None) -> alt.Color:
     field = _legend(df)
     order = sorted(df[field].unique().tolist())
-    return alt.Color(f"{field}:O", sort=order, scale=alt.Scale(scheme=SIZES),
-                     title=title or ("width D" if field == "D" else "parameters P"))
+    return alt.Color(f"{field}:O", sort=order, scale=alt.Scale(scheme=SIZES), title=title or _LEGENDS[field])
 
 
 def _tip(col: str, title: str | None = None, fmt: str = ".4g") -> alt.Tooltip:
@@ -56,7 +68,7 @@ def _tip(col: str, title: str | None = None, fmt: str = ".4g") -> alt.Tooltip:
 
 
 def _size_tips(df: pd.DataFrame) -> list:
-    return [c for c in ("D", "P", "seed") if c in df.columns]
+    return [c for c in ("D", "N", "P", "seed") if c in df.columns]
 
 
 def _window(window) -> alt.Chart:
