@@ -34,6 +34,9 @@ class Executor(Protocol):
 
 def get_executor(name: str | None = None) -> Executor:
     """The executor called `name` (default: $SUPERCOLLAPSE_EXECUTOR, else `local`)."""
+    # Local stays the default on a small machine: in benchmarks/sweep.py (6 runs of the cpu collapse ladder, one
+    # idle 2-core machine, 2026-12-02) two single-thread Dask workers took 57.4 s against 61.2 s for one
+    # two-thread process, a 6% gain from one measurement, paid for by a compile per worker and a cluster start.
     name = name or os.environ.get("SUPERCOLLAPSE_EXECUTOR", "local")
     if name == "local":
         from .local import LocalExecutor
