@@ -13,6 +13,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
 	touch $@
 
+# The tests' extra (python-chess): every test runs, none is skipped for a missing package.
+$(VENV)/.tested: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
 book: setup
 	$(BIN)/supercollapse build --scale $(SCALE)
 
@@ -22,7 +27,7 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
 	  echo "warning: chromium not installed; the browser test will be skipped"
 
-test: setup browser
+test: $(VENV)/.tested browser
 	$(BIN)/python -m pytest
 
 bench: setup

@@ -1,5 +1,4 @@
 """The chess task's data (SPEC §2.2): vocabulary, line format, preparation, the shipped corpus, errors."""
-import importlib.util
 import json
 import re
 import shutil
@@ -10,8 +9,6 @@ import pytest
 
 from supercollapse.engine.tasks import chess as C
 
-needs_chess = pytest.mark.skipif(importlib.util.find_spec("chess") is None,
-                                 reason="python-chess is not installed (optional extra: pip install chess)")
 LINE = re.compile(r"^([^,;|]+[,;])+\|(\d+|\?)\|(\d+|\?)\|[1-8pnbrqkPNBRQK/]+ [wb] (-|[KQkq]+) (-|[a-h][36]) \d+ \d+$")
 
 # Ten short games: mates, castling, promotion, en passant, comments, NAGs, variations, Elos, an unknown result.
@@ -122,7 +119,6 @@ def test_bad_pgn_paths_fail_cleanly(tmp_path):
         nothing_left(tmp_path, "out")
 
 
-@needs_chess
 def test_pgn_prepares_and_round_trips(tmp_path):
     (tmp_path / "ten.pgn").write_text(PGN)
     t0 = time.perf_counter()
@@ -142,7 +138,6 @@ def test_pgn_prepares_and_round_trips(tmp_path):
     assert seconds < 10, seconds
 
 
-@needs_chess
 def test_illegal_move_and_bad_tag_name_the_game(tmp_path):
     (tmp_path / "bad.pgn").write_text(PGN + '\n[Event "x"]\n\n1. e4 e5 2. Ke3 1-0\n')
     with pytest.raises(C.DataError) as e:
@@ -155,9 +150,10 @@ def test_illegal_move_and_bad_tag_name_the_game(tmp_path):
     one_line_error(e, "tag.pgn line 1", "malformed tag")
 
 
-@needs_chess
 def test_lichess_parquet(tmp_path):
-    pa, pq = pytest.importorskip("pyarrow"), pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     games = ["1. e4 { [%clk 0:03:00] } 1... e5 { [%clk 0:03:00] } 2. Qh5 Nc6 3. Bc4 Nf6?? 4. Qxf7# 1-0",
              "1. d4 d5 0-1", "1. c4 1/2-1/2"]
     (tmp_path / "data").mkdir()

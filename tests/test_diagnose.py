@@ -145,6 +145,10 @@ def test_L0_at_its_bound_and_the_jackknife_interval_are_reported():
     r = diagnose(ladder("super"))
     assert not r.L0_at_bound and r.ratio_ci[0] < r.window_mean_ratio < r.ratio_ci[1] and r.ratio_se > 0
     assert f"{r.window_mean_ratio:.3g} ± " in r.to_table() and "jackknife" in r.to_table()
+    assert r.ratio_se_refit > 0 and f"± {r.ratio_se_refit:.2g} with L0 refitted" in r.to_table()
+    assert json.loads(r.to_json())["ratio_ci_refit"] == list(r.ratio_ci_refit)
+    given = diagnose(ladder("super"), L0=r.L0)
+    assert given.ratio_se_refit is None and "refitted" not in given.to_table()
     below = ladder("super").assign(loss=lambda f: f["loss"] - 0.1)  # L0 = -0.05: the fit stops at its bound 0
     low = diagnose(below)
     assert low.L0 == 0 and low.L0_at_bound and "at its lower bound 0" in low.to_table()

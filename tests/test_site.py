@@ -94,9 +94,32 @@ def test_site_has_every_chapter(built):
     assert (html / "_static" / "supercollapse.css").is_file()
     for page in ("01_first_ladder", "31_diagnose", "32_gpu"):
         assert (html / "book" / f"{page}.html").is_file(), page
+        assert "This page executed in" in (html / "book" / f"{page}.html").read_text(), page
     assert not (html / "genindex.html").exists()  # an empty index page is no page for a reader
     for page in html.rglob("*.html"):
         assert "cdn.jsdelivr.net" not in page.read_text(), f"{page.name} loads from a CDN"
+
+
+def test_a_staged_page_says_how_long_it_executed_under_its_header(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# First ladder"),
+        nbformat.v4.new_code_cell("header(scale, 3)", outputs=[nbformat.v4.new_output(
+            "display_data", {"text/markdown": "**Scale: `smoke`** · 3 runs shown on this page."})]),
+        nbformat.v4.new_code_cell("chart")])
+    nb.metadata["papermill"] = {"duration": 41.3, "parameters": {"scale": "smoke"}}  # as papermill records them
+    executed = tmp_path / "01_first_ladder-0123456789abcdef.ipynb"
+    nbformat.write(nb, executed)
+    cached = executed.read_bytes()
+    stage_dir = site.stage({"01_first_ladder": executed}, tmp_path / "stage")
+    staged = stage_dir / "book" / "01_first_ladder.ipynb"
+    cells = nbformat.read(staged, as_version=4).cells
+    assert [c.source for c in cells[1:3]] == ["header(scale, 3)", "This page executed in 41 s at scale `smoke`."]
+    assert executed.read_bytes() == cached  # the cache keeps papermill's notebook: its key and bytes unchanged
+    mtime = staged.stat().st_mtime_ns
+    site.stage({"01_first_ladder": executed}, stage_dir)
+    assert staged.stat().st_mtime_ns == mtime  # staged again only when its content changes
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make browser)")

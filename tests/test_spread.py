@@ -81,6 +81,19 @@ def test_ratio_jackknife_matches_the_spread_over_independent_ladders():
     assert np.mean([collapse.ratio_bootstrap(r, n_boot=50).se for r in results[:3]]) > 2 * spread
 
 
+def test_the_jackknife_with_L0_refitted_carries_the_fit_error():
+    # Four sizes over a factor 8 of P: the fit puts L0 at 0.080 (truth 0.05), and a replicate short of one run moves
+    # it by ±0.01, which the jackknife with L0 held cannot see.
+    r = collapse.analyze(synthetic_ladder(rng_seed=1)[0])
+    n = len(r.grid.runs)
+    assert collapse._refit_L0(r, np.arange(n)) == pytest.approx(r.L0, abs=1e-6)  # the data `analyze` fitted
+    held, refit = collapse.ratio_jackknife(r), collapse.ratio_jackknife(r, refit=True)
+    assert refit.n_boot == held.n_boot == n and refit.se > 2 * held.se
+    assert refit.ci[0] < r.window_mean_ratio < refit.ci[1]
+    with pytest.raises(ValueError, match="refit needs a fitted L0"):
+        collapse.ratio_jackknife(collapse.analyze(synthetic_ladder()[0], L0=0.05), refit=True)
+
+
 def test_the_counterfactual_removes_a_gain_trend_and_factors_multiply_to_ell():
     decay, const = synthetic_ladder(gain=lambda P: 0.1 + 0.05 * np.log10(P / 1e4))
     r = collapse.analyze(decay, L0=0.05)

@@ -401,7 +401,7 @@ sizes (3 to fit L0), at least 2 seeds per size (3 or more for a trustworthy sigm
 evaluations per run inside the window, and final compute that grows with size.
 
 Prints L0 (and whether it sits at its bound 0), Delta and sigma at x = 0.1 ... 0.9, the window mean of
-Delta/sigma with a jackknife error, the verdict (supercollapse below 1, collapse below 3, else no
+Delta/sigma with jackknife errors (L0 held, and L0 refitted per replicate), the verdict (supercollapse below 1, collapse below 3, else no
 collapse), and warnings: not compute-optimal (final compute or tokens not growing with size), too few
 seeds, an interval spanning a threshold. Exit status 2 with one line when the input is not usable.
 

@@ -344,12 +344,16 @@ class Bootstrap:
     n_boot: int  # resamples with a finite value
 
 
-def _window_ratio(result: Collapse, idx: np.ndarray) -> float:
-    """The window mean of Δ/σ̄ over the runs `idx` (repeats allowed), with `result`'s L0."""
+def _window_ratio(result: Collapse, idx: np.ndarray, L0: float | None = None) -> float:
+    """The window mean of Δ/σ̄ over the runs `idx` (repeats allowed), with `L0` (default: `result`'s); NaN when
+    `L0` is not below every run's final loss."""
     g = result.grid
+    L0 = result.L0 if L0 is None else L0
     loss, size = g.loss[idx], g.size[idx]
-    ell = normalize(loss, g.L_final[idx], result.L0)
-    _, sigma = noise_floor(loss, size, result.L0)
+    if (g.L_final[idx] <= L0).any():
+        return float("nan")
+    ell = normalize(loss, g.L_final[idx], L0)
+    _, sigma = noise_floor(loss, size, L0)
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         ratio = collapse_deviation(ell) / np.nanmean(sigma, axis=0)
@@ -375,14 +379,26 @@ def ratio_bootstrap(result: Collapse, n_boot: int = 200, seed: int = 0) -> Boots
     return Bootstrap(float(out.std(ddof=1)), tuple(map(float, np.percentile(out, [2.5, 97.5]))), len(out))
 
 
-def ratio_jackknife(result: Collapse) -> Bootstrap:
-    """Delete-one jackknife over runs of the window mean r of Δ/σ̄, L0 held; ci = r·exp(±1.96·se/r) (r > 0).
+def _refit_L0(result: Collapse, idx: np.ndarray, starts=None) -> float:
+    """L0 fitted again (`fit_L0`'s data: seed-mean final points per size) to the runs `idx` alone, from `starts`
+    (default: the whole ladder's fit, one start: a replicate moves the optimum a little, and 27 starts cost 27×)."""
+    g, fit = result.grid, result.fit
+    points = pd.DataFrame({"size": g.size[idx], "C": g.C_final[idx], "L": g.L_final[idx]}).groupby("size").mean()
+    return fit_power_law(points["C"], points["L"], starts=[(fit.a, fit.b, fit.L0)] if starts is None else starts).L0
+
+
+def ratio_jackknife(result: Collapse, *, refit: bool = False) -> Bootstrap:
+    """Delete-one jackknife over runs of the window mean r of Δ/σ̄, L0 held, or (`refit`, for a fitted L0) fitted
+    again in each replicate so the error covers the L0 fit too; ci = r·exp(±1.96·se/r) (r > 0).
 
     No seed is ever repeated, so σ is not shrunk: on synthetic ladders with 3-8 seeds per size its interval holds
     the mean over independent ladders 93-100% of the time, the bootstrap's 30-73% (benchmarks/seed_errors.py).
     """
+    if refit and result.fit is None:
+        raise ValueError("refit needs a fitted L0; this result's L0 was given")
     n = len(result.grid.runs)
-    values = np.array([_window_ratio(result, np.delete(np.arange(n), i)) for i in range(n)])
+    keep = [np.delete(np.arange(n), i) for i in range(n)]
+    values = np.array([_window_ratio(result, idx, _refit_L0(result, idx) if refit else None) for idx in keep])
     values = values[np.isfinite(values)]
     if len(values) < 2:
         return Bootstrap(float("nan"), (float("nan"), float("nan")), len(values))

@@ -9,7 +9,8 @@ Verdict, from the mean of Δ/σ̄ over the window (default x in [0.5, 0.95]; SPE
   (Δ² ≈ σ² + d²).
 - "no collapse": ratio >= 3. A size-dependent shape dominates the noise ([Q] Fig. 4: no µP, wrong gamma).
 
-The ratio carries a jackknife error over runs (`collapse.ratio_jackknife`; a seed bootstrap shrinks σ). A
+The ratio carries a jackknife error over runs (`collapse.ratio_jackknife`; a seed bootstrap shrinks σ), with L0
+held and, for a fitted L0, with L0 refitted in each replicate (the error of the L0 fit included). A
 ladder whose final compute does not grow with size is refused (the L0 fit and the claim both need C_final rising
 with P) unless the caller accepts it; final tokens that do not grow with size (an equal-step ladder, not
 compute-optimal), 2 seeds per size, an L0 at its bound 0 and an interval spanning a verdict threshold are reported.
@@ -179,6 +180,8 @@ class Report:
     within_rms: float  # ... and the within-size (seed) part
     ratio_se: float  # jackknife over runs of window_mean_ratio (`collapse.ratio_jackknife`, L0 held)
     ratio_ci: tuple[float, float]  # its 95% interval
+    ratio_se_refit: float | None  # the same jackknife with L0 refitted in each replicate; None when L0 was given
+    ratio_ci_refit: tuple[float, float] | None
     L0_at_bound: bool  # the fitted L0 sits at its lower bound 0: the fit found no irreducible loss
     warnings: tuple[str, ...]  # what makes the verdict less than it seems (module docstring)
     gain: tuple[float, ...] | None = None  # with a constant-LR reference: the decay gain per size
@@ -223,6 +226,9 @@ class Report:
             f"mean delta/sigma on x in [{self.window[0]:g}, {self.window[1]:g}]: {num(self.window_mean_ratio, '.3g')} "
             f"± {num(self.ratio_se, '.2g')} (jackknife over runs, 95%: {num(self.ratio_ci[0], '.3g')} to "
             f"{num(self.ratio_ci[1], '.3g')})",
+            *([f"  ± {num(self.ratio_se_refit, '.2g')} with L0 refitted in each replicate (95%: "
+               f"{num(self.ratio_ci_refit[0], '.3g')} to {num(self.ratio_ci_refit[1], '.3g')})"]
+              if self.ratio_se_refit is not None else []),
             f"onset (delta < sigma from here to x = {collapse.ONSET_UPTO:g}): {num(self.onset, '.2f')}",
             f"verdict: {self.verdict}",
             f"where the spread comes from (rms over the window): cross-size {num(self.cross_rms, '.3g')}, "
@@ -283,6 +289,7 @@ def diagnose(frame: pd.DataFrame, L0: float | str = "auto", window=collapse.WIND
     if not math.isfinite(result.window_mean_ratio):
         raise DiagnoseError("the noise floor is zero or undefined in the window: are the seeds' curves identical?")
     boot = collapse.ratio_jackknife(result)
+    refit = collapse.ratio_jackknife(result, refit=True) if result.fit is not None else None
     crossed = [t for t in (SUPERCOLLAPSE_BELOW, COLLAPSE_BELOW) if boot.ci[0] < t <= boot.ci[1]]
     if crossed:
         warnings.append(f"the 95% interval of Δ/σ̄ spans the verdict threshold {crossed[0]:g}: "
@@ -325,6 +332,8 @@ def diagnose(frame: pd.DataFrame, L0: float | str = "auto", window=collapse.WIND
         within_rms=split.within_rms,
         ratio_se=boot.se,
         ratio_ci=boot.ci,
+        ratio_se_refit=None if refit is None else refit.se,
+        ratio_ci_refit=None if refit is None else refit.ci,
         L0_at_bound=at_bound,
         warnings=tuple(warnings),
         **gain,

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from .. import paths
-from ..pages import charts
+from ..pages import cells, charts
 from . import notebooks
 
 STAGE = paths.BUILD / "stage"
@@ -20,6 +20,37 @@ def _sync(src: Path, dst: Path) -> None:
         return
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(src, dst)
+
+
+def _put(data: bytes, dst: Path) -> None:
+    """Write `data` when it differs from `dst`'s content, so Sphinx rebuilds only what changed."""
+    if dst.is_file() and dst.read_bytes() == data:
+        return
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_bytes(data)
+
+
+def timed(notebook: Path) -> bytes:
+    """An executed chapter as its page shows it: one line under the page's header (or its title) saying how long
+    papermill took to execute it, and at which scale. Added when staging, so the cached notebook stays as papermill
+    wrote it and no chapter's cache key changes."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    run = nb.metadata.get("papermill", {})
+    if run.get("duration") is None:  # not executed by papermill
+        return notebook.read_bytes()
+    scale = run.get("parameters", {}).get("scale")
+    line = f"This page executed in {cells.duration(run['duration'])}" + (f" at scale `{scale}`." if scale else ".")
+
+    def is_header(cell):
+        return any(o.get("data", {}).get("text/markdown", "").startswith("**Scale: `") for o in cell.get("outputs", []))
+
+    after = next((i for i, c in enumerate(nb.cells) if is_header(c)), None)
+    if after is None:
+        after = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), -1)
+    nb.cells.insert(after + 1, nbformat.v4.new_markdown_cell(line, id="executed-in"))  # a fixed id: same bytes
+    return nbformat.writes(nb).encode()
 
 
 def execute_all(scale: str, *, params=(), force: bool = False, progress: bool = True) -> dict[str, Path]:
@@ -36,7 +67,7 @@ def execute_all(scale: str, *, params=(), force: bool = False, progress: bool = 
 
 
 def stage(executed: dict[str, Path], stage_dir: Path = STAGE) -> Path:
-    """Mirror the book into `stage_dir`, with executed notebooks in place of the chapters' sources."""
+    """Mirror the book into `stage_dir`, with executed notebooks (`timed`) in place of the chapters' sources."""
     wanted = {}
     for f in ("_config.yml", "_toc.yml"):
         wanted[stage_dir / f] = paths.ROOT / f
@@ -44,10 +75,11 @@ def stage(executed: dict[str, Path], stage_dir: Path = STAGE) -> Path:
     for src in paths.BOOK.rglob("*"):
         if src.is_file() and src.stem not in executed and "__pycache__" not in src.parts:
             wanted[stage_dir / src.relative_to(paths.ROOT)] = src
-    for name, nb in executed.items():
-        wanted[stage_dir / "book" / f"{name}.ipynb"] = nb
     for dst, src in wanted.items():
         _sync(src, dst)
+    for name, nb in executed.items():
+        wanted[dst := stage_dir / "book" / f"{name}.ipynb"] = nb
+        _put(timed(nb), dst)
     for old in list((stage_dir / "book").rglob("*")):  # chapters removed since the last build
         if old.is_file() and old not in wanted:
             old.unlink()

@@ -53,10 +53,13 @@ def texts(report: Report) -> dict[str, str]:
     onset = ("Δ never stays below σ̄ up to the end" if report.onset is None else
              f"Δ stays below σ̄ from x = {report.onset:.2f} on")
     warned = "Warnings:" + "".join(f"\n- {w}" for w in report.warnings) if report.warnings else "No warnings."
+    refit = ("" if report.ratio_se_refit is None else
+             f"; ± {report.ratio_se_refit:.2g} (95%: {report.ratio_ci_refit[0]:.3g} to {report.ratio_ci_refit[1]:.3g}) "
+             "with L0 refitted in each replicate")
     return {
         "diag_verdict": f"**{report.verdict}**: Δ/σ̄ = {report.window_mean_ratio:.3g} ± "
                         f"{report.ratio_se:.2g} (95%: {report.ratio_ci[0]:.3g} to {report.ratio_ci[1]:.3g}) over "
-                        f"x ∈ [{report.window[0]:g}, {report.window[1]:g}]",
+                        f"x ∈ [{report.window[0]:g}, {report.window[1]:g}]{refit}",
         "diag_fit": fit + ".",
         "diag_onset": onset + ".",
         "diag_warnings": warned,
