@@ -206,3 +206,15 @@ def test_a_page_says_which_parameters_differ_from_its_defaults(tmp_path):
     logs = tmp_path / "theirs.pkl"
     text = notebooks.changed_text(ch, {"scale": "smoke", "published_logs": str(logs)})
     assert "`scale = 'smoke'`" in text and "`published_logs = 'theirs.pkl'`" in text and str(tmp_path) not in text
+
+
+def test_run_and_build_key_the_same_parameters_alike(tmp_path, monkeypatch):
+    from supercollapse import cli
+
+    monkeypatch.setattr(notebooks.paths, "CURATED_RUNS", tmp_path / "curated")
+    ch = write_chapter(tmp_path, PARAMS)
+    monkeypatch.setattr(notebooks, "chapters", lambda: [ch])
+    for given in ([], [("gamma_factor", "1e0"), ("seeds", "3")], [("gamma_factor", "2"), ("seeds", "4")]):
+        ran = ch.validate(cli._params(given, "smoke"))
+        built = notebooks.site_parameters("smoke", [(f"{ch.name}:{k}", v) for k, v in given])[ch.name]
+        assert notebooks.executed_path(ch, ran) == notebooks.executed_path(ch, built), given
