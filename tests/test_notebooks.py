@@ -218,3 +218,12 @@ def test_run_and_build_key_the_same_parameters_alike(tmp_path, monkeypatch):
         ran = ch.validate(cli._params(given, "smoke"))
         built = notebooks.site_parameters("smoke", [(f"{ch.name}:{k}", v) for k, v in given])[ch.name]
         assert notebooks.executed_path(ch, ran) == notebooks.executed_path(ch, built), given
+
+
+def test_sigterm_ends_a_command_with_one_line_and_status_143():
+    code = ("import os, signal, time\nfrom supercollapse import cli\n"
+            "cli.cmd_list = lambda args: (os.kill(os.getpid(), signal.SIGTERM), time.sleep(30))\n"
+            "raise SystemExit(cli.main(['list']))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 143 and r.stderr.startswith("supercollapse: terminated (SIGTERM)"), r
+    assert len(r.stderr.splitlines()) == 1
