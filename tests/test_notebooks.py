@@ -227,3 +227,27 @@ def test_sigterm_ends_a_command_with_one_line_and_status_143():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 143 and r.stderr.startswith("supercollapse: terminated (SIGTERM)"), r
     assert len(r.stderr.splitlines()) == 1
+
+
+def test_a_dead_kernel_names_the_chapter_and_the_kernel_start_up_warning_stays_hidden(tmp_path, monkeypatch, capfd):
+    monkeypatch.setenv("SUPERCOLLAPSE_CACHE", str(tmp_path / "cache"))
+    ch = write_chapter(tmp_path, "x = 1  # a number, range [0, 2]")
+    ch.path.write_text(ch.path.read_text().replace("from supercollapse.theory import power_laws",
+                                                   "import os\nos._exit(9)  # as an out-of-memory kill"))
+    with pytest.raises(notebooks.ChapterError, match="chapter 99_demo: its kernel died .* nothing was written"):
+        notebooks.execute(ch, {}, progress=False)
+    assert list(notebooks.executed_dir().iterdir()) == []  # no result, no temporary folder
+    assert "over TCP" not in capfd.readouterr().err
+
+
+def test_a_full_disk_is_one_line_naming_the_path(monkeypatch, capsys):
+    import errno
+
+    from supercollapse import cli
+
+    def full(args):
+        raise OSError(errno.ENOSPC, "No space left on device", "/cache/runs/k/curves.npz")
+
+    monkeypatch.setattr(cli, "cmd_list", full)
+    assert cli.main(["list"]) == 1
+    assert capsys.readouterr().err == "supercollapse: No space left on device (/cache/runs/k/curves.npz)\n"
