@@ -13,6 +13,10 @@ def test_chapter_executes_at_smoke_scale(chapter):
     nb = nbformat.read(path, as_version=4)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
+    # Warnings (Altair's, pandas', the kernel's "running over TCP") are for the author, not on the page.
+    stderr = [o.text for c in nb.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "stream" and o.name == "stderr"]
+    assert not stderr, stderr
     text = "".join(str(o.get("data", {}).get("text/markdown", "")) for c in nb.cells if c.cell_type == "code"
                    for o in c.outputs)
     assert "Scale: `smoke`" in text  # every page states its scale and run count

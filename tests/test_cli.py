@@ -274,6 +274,25 @@ def test_diagnose_ladder_and_ladders_from_the_store(store_with_first_smoke):
     assert "mlp" in smoke and "linear" in smoke and "widths=[16, 32]" in smoke and "stored 4/4" in smoke
 
 
+def test_a_halved_loss_is_neither_curated_nor_diagnosed(store_with_first_smoke, monkeypatch, capsys):
+    from supercollapse import cli as command, paths
+
+    cache, store, cfgs = store_with_first_smoke
+    monkeypatch.setenv("SUPERCOLLAPSE_CACHE", str(cache))
+    monkeypatch.setattr(paths, "CURATED_RUNS", cache / "curated")  # the repository's own curated runs come first
+    key = run_key(cfgs[0])
+    path = store.path(key) / "curves.npz"
+    curves = dict(np.load(path))
+    curves["test_loss"] *= 0.5  # the edit: the entry's recorded SHA-256 no longer matches
+    np.savez(path, **curves)
+    for argv in (["runs", "curate", key], ["diagnose", "--ladder", "first", "--scale", "smoke", "--L0", "0.05"]):
+        assert command.main(argv) == 1, argv
+        out, err = capsys.readouterr()
+        assert out == "" and err.startswith(f"supercollapse: run {key} at {store.path(key)} is damaged"), argv
+        assert len(err.splitlines()) == 1
+    assert not (cache / "curated").exists()
+
+
 # ---- the run store -------------------------------------------------------------------------------------
 
 

@@ -230,3 +230,48 @@ def test_variant_page_has_its_own_defaults_key_and_title(tmp_path, monkeypatch):
     (tmp_path / "variants.yml").write_text("bad:\n  source: 99_demo\n  parameters:\n    nonsense: 1\n")
     with pytest.raises(notebooks.ParameterError, match="variant bad sets nonsense, which 99_demo does not take"):
         notebooks.chapters()
+
+
+def test_run_and_build_key_the_same_parameters_alike(tmp_path, monkeypatch):
+    from supercollapse import cli
+
+    monkeypatch.setattr(notebooks.paths, "CURATED_RUNS", tmp_path / "curated")
+    ch = write_chapter(tmp_path, PARAMS)
+    monkeypatch.setattr(notebooks, "chapters", lambda: [ch])
+    for given in ([], [("gamma_factor", "1e0"), ("seeds", "3")], [("gamma_factor", "2"), ("seeds", "4")]):
+        ran = ch.validate(cli._params(given, "smoke"))
+        built = notebooks.site_parameters("smoke", [(f"{ch.name}:{k}", v) for k, v in given])[ch.name]
+        assert notebooks.executed_path(ch, ran) == notebooks.executed_path(ch, built), given
+
+
+def test_sigterm_ends_a_command_with_one_line_and_status_143():
+    code = ("import os, signal, time\nfrom supercollapse import cli\n"
+            "cli.cmd_list = lambda args: (os.kill(os.getpid(), signal.SIGTERM), time.sleep(30))\n"
+            "raise SystemExit(cli.main(['list']))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 143 and r.stderr.startswith("supercollapse: terminated (SIGTERM)"), r
+    assert len(r.stderr.splitlines()) == 1
+
+
+def test_a_dead_kernel_names_the_chapter_and_the_kernel_start_up_warning_stays_hidden(tmp_path, monkeypatch, capfd):
+    monkeypatch.setenv("SUPERCOLLAPSE_CACHE", str(tmp_path / "cache"))
+    ch = write_chapter(tmp_path, "x = 1  # a number, range [0, 2]")
+    ch.path.write_text(ch.path.read_text().replace("from supercollapse.theory import power_laws",
+                                                   "import os\nos._exit(9)  # as an out-of-memory kill"))
+    with pytest.raises(notebooks.ChapterError, match="chapter 99_demo: its kernel died .* nothing was written"):
+        notebooks.execute(ch, {}, progress=False)
+    assert list(notebooks.executed_dir().iterdir()) == []  # no result, no temporary folder
+    assert "over TCP" not in capfd.readouterr().err
+
+
+def test_a_full_disk_is_one_line_naming_the_path(monkeypatch, capsys):
+    import errno
+
+    from supercollapse import cli
+
+    def full(args):
+        raise OSError(errno.ENOSPC, "No space left on device", "/cache/runs/k/curves.npz")
+
+    monkeypatch.setattr(cli, "cmd_list", full)
+    assert cli.main(["list"]) == 1
+    assert capsys.readouterr().err == "supercollapse: No space left on device (/cache/runs/k/curves.npz)\n"

@@ -12,11 +12,13 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
 
 from supercollapse.build import site
+from supercollapse.pages import charts
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -159,3 +161,44 @@ def test_the_check_catches_an_empty_chart(built):
     finally:
         page.unlink()
     assert any("Log scale domain includes zero" in p for p in found), found
+
+
+def test_a_second_build_into_the_same_stage_waits_for_the_first(tmp_path, capsys):
+    stage_dir, order = tmp_path / "stage", []
+    first_in, first_out = threading.Event(), threading.Event()
+
+    def first():
+        with site.exclusive(stage_dir):
+            order.append("first in")
+            first_in.set()
+            first_out.wait(10)
+            order.append("first out")
+
+    def second():
+        with site.exclusive(stage_dir):
+            order.append("second in")
+
+    a = threading.Thread(target=first)
+    a.start()
+    first_in.wait(10)
+    b = threading.Thread(target=second)
+    b.start()
+    b.join(0.5)
+    assert b.is_alive() and f"waiting for the build already rendering into {stage_dir} (pid {os.getpid()})" \
+        in capsys.readouterr().err
+    first_out.set()
+    a.join(10)
+    b.join(10)
+    assert order == ["first in", "first out", "second in"]
+
+
+def test_the_vega_bundle_is_written_through_this_process_own_temporary(tmp_path, monkeypatch):
+    import vl_convert
+
+    monkeypatch.setattr(vl_convert, "javascript_bundle", lambda: "var vega;")
+    other = tmp_path / (charts.BUNDLE.rsplit(".", 1)[0] + ".tmp")
+    other.write_text("half of another build's bundle")  # a concurrent writer's temporary, under the old fixed name
+    out = charts.vendor_assets(tmp_path)
+    assert out.read_text() == "(function(){\nvar vega;\n})();\n"
+    assert other.read_text() == "half of another build's bundle"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp-")] == []

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 
 from . import paths
@@ -535,6 +536,14 @@ def _absolute_cache() -> None:
         os.environ["SUPERCOLLAPSE_CACHE"] = str(path)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, `timeout`, a batch system's end of job), unwound like Ctrl-C so every cleanup runs."""
+
+
+def _terminated(signum, frame):
+    raise Terminated
+
+
 def main(argv=None) -> int:
     p = parser()
     args, extra = p.parse_known_args(argv)
@@ -548,9 +557,13 @@ def main(argv=None) -> int:
     # papermill reports each cell (and streams progress bars) at INFO; --quiet keeps only problems.
     logging.basicConfig(level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO, format="%(message)s")
     logging.getLogger("jax._src.xla_bridge").setLevel(logging.ERROR)  # "Unable to initialize backend 'tpu'"
+    before = signal.signal(signal.SIGTERM, _terminated)
     try:
         _absolute_cache()
         return args.func(args)
+    except Terminated:
+        _fail("terminated (SIGTERM); nothing half-written was kept (entries are written atomically): rerun to continue")
+        return 143
     except KeyboardInterrupt:
         _fail("interrupted; nothing half-written was kept (entries are written atomically): rerun to continue")
         return 130
@@ -566,6 +579,8 @@ def main(argv=None) -> int:
     except OSError as e:  # a full disk, a folder without permission: name the path
         _fail(f"{e.strerror or e} ({e.filename})" if getattr(e, "filename", None) else e)
         return 1
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def _fail(e: Exception | str) -> None:

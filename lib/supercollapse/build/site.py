@@ -1,10 +1,13 @@
 """Render the static site from papermill-executed chapters (Jupyter Book's own execution stays off)."""
 from __future__ import annotations
 
+import fcntl
 import filecmp
+import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from .. import paths
@@ -111,7 +114,30 @@ def _drop_duplicate_inline_scripts(page: Path) -> None:
     page.write_text("".join(out))
 
 
+@contextmanager
+def exclusive(stage_dir: Path):
+    """Hold `stage_dir` for one build: a second build into it waits, saying for whom, instead of mixing its files
+    (and the assets' hashes) with the first's. The lock is the kernel's, so a killed build leaves none."""
+    lock = stage_dir.with_name(stage_dir.name + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(os.open(lock, os.O_RDWR | os.O_CREAT, 0o644), "r+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = f.read().strip() or "unknown"
+            print(f"waiting for the build already rendering into {stage_dir} (pid {holder}) to finish",
+                  file=sys.stderr)
+            fcntl.flock(f, fcntl.LOCK_EX)
+        f.seek(0)
+        f.truncate()
+        f.write(f"{os.getpid()}\n")
+        f.flush()
+        yield
+
+
 def build(scale: str = "cpu", *, params=(), force: bool = False, progress: bool = True,
           stage_dir: Path = STAGE) -> Path:
     """Execute what is stale (with `params`, see `execute_all`), stage, render; returns the site's index.html."""
-    return render(stage(execute_all(scale, params=params, force=force, progress=progress), stage_dir))
+    executed = execute_all(scale, params=params, force=force, progress=progress)  # each chapter written atomically
+    with exclusive(stage_dir):
+        return render(stage(executed, stage_dir))

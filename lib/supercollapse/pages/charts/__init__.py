@@ -244,11 +244,9 @@ def vendor_assets(static_dir: Path = VENDOR) -> Path:
     import vl_convert as vlc
 
     out = Path(static_dir) / BUNDLE
-    if not out.is_file():
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(".tmp")
-        tmp.write_text("(function(){\n" + vlc.javascript_bundle() + "\n})();\n")
-        tmp.replace(out)
+    if not out.is_file():  # through this process's own temporary: two builds writing it at once never mix
+        bundle = "(function(){\n" + vlc.javascript_bundle() + "\n})();\n"
+        paths.atomic_write(out, lambda f: f.write(bundle.encode()))
     return out
 
 
