@@ -72,7 +72,8 @@ def _fit(grid, winner, sizes):
     if len(np.unique(P[kept])) < 2:
         return None
     exponent, c = np.polyfit(np.log(P[kept]), np.log(grid[kept]), 1)
-    return exponent, float(np.exp(-c / exponent)), kept, P
+    with np.errstate(over="ignore"):  # a near-zero exponent (smoke ladders) puts the scale at inf, not a warning
+        return exponent, float(np.exp(-c / exponent)), kept, P
 
 
 def fit_horizon(frame: pd.DataFrame, *, n_grid: int = 512, n_boot: int = 200, seed: int = 0) -> Horizon:
