@@ -232,6 +232,23 @@ def test_variant_page_has_its_own_defaults_key_and_title(tmp_path, monkeypatch):
         notebooks.chapters()
 
 
+def test_progress_bars_and_their_blank_chunks_leave_no_box_on_the_page(tmp_path):
+    """tqdm writes a bar in chunks, some only "\\n" or "\\r": each became an empty stderr box on the site (the
+    intro page at smoke scale showed a column of them); warnings that are not bars stay for the author."""
+    import nbformat
+
+    out = nbformat.v4.new_output
+    cell = nbformat.v4.new_code_cell("train()", outputs=[
+        out("stream", name="stderr", text="runs:  50%|█████     | 1/2 [00:04<00:04]"), out("stream", name="stderr", text="\n"),
+        out("stream", name="stderr", text="\r\n "), out("stream", name="stderr", text="UserWarning: kept"),
+        out("stream", name="stdout", text="\n")])
+    path = tmp_path / "x.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T"), cell]), path)
+    notebooks._tidy(path)
+    kept = nbformat.read(path, as_version=4).cells[1].outputs
+    assert [(o.name, o.text) for o in kept] == [("stderr", "UserWarning: kept"), ("stdout", "\n")]
+
+
 def test_run_and_build_key_the_same_parameters_alike(tmp_path, monkeypatch):
     from supercollapse import cli
 

@@ -1,10 +1,11 @@
 """The built site, checked in a real headless browser with no network, at a desktop and a phone width: every chart
-drew marks and fits its column, math renders, and the console has no warnings or errors.
+drew marks and fits its column, math renders, the console has no warnings or errors, and in dark mode charts and
+tables sit on the dark page, not on a light box.
 
 Each page is opened through a copy that carries `CHECK` (a script that records console messages and, once the
 charts have rendered, writes what it measured into the DOM). `SUPERCOLLAPSE_SITE=DIR` checks an existing site
 (e.g. `_build/stage/_build/html` after `supercollapse build`) instead of building one at `smoke` scale;
-`SUPERCOLLAPSE_SCREENSHOTS=DIR` also saves a screenshot of every page at each width there.
+`SUPERCOLLAPSE_SCREENSHOTS=DIR` also saves a screenshot of every page at each width there, and in dark mode.
 """
 import json
 import os
@@ -40,7 +41,9 @@ function measure(){
     return {embedded:c.classList.contains('vega-embed'),marks:marks,width:Math.round(r.width),
             column:Math.round(cr.width),overflow:Math.round(r.right-cr.right)};});
   var out=document.createElement('pre');out.id='sc-report';
-  out.textContent=JSON.stringify({charts:charts,console:log,math:document.querySelectorAll('mjx-container').length,
+  var empty=[].filter.call(document.querySelectorAll('.cell_output > .output.stderr, .cell_output > .output.stdout'),
+    function(o){var pre=o.querySelector('pre');return !pre||!pre.textContent.trim();}).length;
+  out.textContent=JSON.stringify({charts:charts,console:log,math:document.querySelectorAll('mjx-container').length,empty:empty,
     page:document.documentElement.scrollWidth-window.innerWidth});
   document.body.appendChild(out);}
 window.addEventListener('load',function(){setTimeout(measure,5000);});})();</script>"""
@@ -49,7 +52,7 @@ window.addEventListener('load',function(){setTimeout(measure,5000);});})();</scr
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     if os.environ.get("SUPERCOLLAPSE_SITE"):
-        return Path(os.environ["SUPERCOLLAPSE_SITE"]) / "index.html"
+        return Path(os.environ["SUPERCOLLAPSE_SITE"]).resolve() / "index.html"
     return site.build(scale="smoke", progress=False, stage_dir=tmp_path_factory.mktemp("stage"))
 
 
@@ -74,6 +77,58 @@ def measure(page: Path, width: int) -> dict:
     return report
 
 
+# Dark mode as a reader's system sets it (prefers-color-scheme: dark, the theme's default "auto" follows it); once
+# the charts have rendered, reports the page's background and, per chart and table, what it is drawn on.
+DARK = ["--blink-settings=preferredColorScheme=0", "--force-dark-mode"]
+CHECK_DARK = """<script>window.addEventListener('load',function(){setTimeout(function(){
+function lum(c){var m=(c.match(/[\\d.]+/g)||[]).map(Number);if(m.length>3&&m[3]===0)return null;
+  return (0.2126*m[0]+0.7152*m[1]+0.0722*m[2])/255;}
+function box(el){for(var e=el.parentElement;e&&e!==document.body;e=e.parentElement){
+  var l=lum(getComputedStyle(e).backgroundColor);if(l!==null)return l;}return null;}
+var out=document.createElement('pre');out.id='sc-dark';
+out.textContent=JSON.stringify({theme:document.documentElement.dataset.theme,
+  page:lum(getComputedStyle(document.body).backgroundColor),
+  charts:[].map.call(document.querySelectorAll('.sc-chart svg'),function(s){
+    return {box:box(s),filter:getComputedStyle(s).filter};}),
+  tables:[].map.call(document.querySelectorAll('.sc-table td'),function(t){
+    return {box:box(t),text:lum(getComputedStyle(t).color)};}).slice(0,3)});
+document.body.appendChild(out);},5000);});</script>"""
+
+
+def dark_report(page: Path, width: int = WIDTHS[0], css: bool = True) -> dict:
+    """The page in dark mode: theme, page lightness, and per chart/table the lightness of the box behind it
+    (None: transparent up to the page); `css=False` drops the book's stylesheet (the page before its fix)."""
+    probe = page.with_name(f"_dark_{page.name}")
+    text = page.read_text().replace("<head>", "<head>" + CHECK_DARK, 1)
+    if not css:
+        text = re.sub(r'<link[^>]*supercollapse\.css[^>]*>', "", text)
+    probe.write_text(text)
+    try:
+        r = chromium(probe, width, "--dump-dom", *DARK)
+    finally:
+        probe.unlink()
+    m = re.search(r'<pre id="sc-dark">(.*?)</pre>', r.stdout, re.S)
+    assert m, f"{page.name} in dark mode: the page did not finish loading"
+    return json.loads(m.group(1).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"))
+
+
+def dark_problems(name: str, report: dict) -> list[str]:
+    """A light box behind a chart or table on the dark page, light charts, or dark table text."""
+    out = [] if report["theme"] == "dark" and report["page"] < 0.3 else [
+        f"dark mode did not take effect (theme {report['theme']!r}, page lightness {report['page']})"]
+    for i, c in enumerate(report["charts"]):
+        if c["box"] is not None and c["box"] > 0.5:
+            out.append(f"chart {i} sits on a light box (lightness {c['box']:.2f})")
+        if "invert" not in c["filter"]:
+            out.append(f"chart {i} is not inverted: black axes on the dark page")
+    for i, t in enumerate(report["tables"]):
+        if t["box"] is not None and t["box"] > 0.5:
+            out.append(f"table cell {i} sits on a light box (lightness {t['box']:.2f})")
+        if t["text"] is not None and t["text"] < 0.5:
+            out.append(f"table cell {i} has dark text (lightness {t['text']:.2f})")
+    return [f"{name} in dark mode: {p}" for p in out]
+
+
 def problems(name: str, width: int, report: dict) -> list[str]:
     out = [f"console: {c}" for c in report["console"]]
     for i, c in enumerate(report["charts"]):
@@ -83,6 +138,8 @@ def problems(name: str, width: int, report: dict) -> list[str]:
             out.append(f"chart {i} drew no marks")
         if c["overflow"] > 1 or c["width"] > c["column"] + 1:
             out.append(f"chart {i} is {c['width']} px wide, past its {c['column']} px column")
+    if report["empty"]:
+        out.append(f"{report['empty']} empty output boxes (a progress bar's blank chunks?)")
     if report["page"] > 1:
         out.append(f"the page scrolls sideways by {report['page']} px")
     return [f"{name} at {width} px: {p}" for p in out]
@@ -202,3 +259,26 @@ def test_the_vega_bundle_is_written_through_this_process_own_temporary(tmp_path,
     assert out.read_text() == "(function(){\nvar vega;\n})();\n"
     assert other.read_text() == "half of another build's bundle"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp-")] == []
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make browser)")
+def test_in_dark_mode_charts_and_tables_sit_on_the_dark_page(built):
+    found, seen = [], 0
+    for page in sorted(built.parent.joinpath("book").glob("*.html")):
+        report = dark_report(page)
+        found += dark_problems(page.name, report)
+        seen += len(report["charts"]) + len(report["tables"])
+        if shots := os.environ.get("SUPERCOLLAPSE_SCREENSHOTS"):
+            Path(shots).mkdir(parents=True, exist_ok=True)
+            chromium(page, WIDTHS[0], f"--screenshot={Path(shots) / f'{page.stem}-{WIDTHS[0]}-dark.png'}", *DARK)
+    assert seen > 0
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make browser)")
+def test_the_dark_check_catches_the_theme_light_box(built):
+    """Without the book's stylesheet (the site before its fix) the theme paints a light box behind HTML outputs."""
+    page = built.parent / "book" / "01_first_ladder.html"
+    found = dark_problems(page.name, dark_report(page, css=False))
+    assert any("light box" in p for p in found), found
+    assert any("not inverted" in p for p in found), found

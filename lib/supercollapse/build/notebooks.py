@@ -352,7 +352,7 @@ def _tidy(path: Path, note: str = "", title: str | None = None) -> None:
                 cell.metadata["tags"] = tags + ["hide-input"]
             if note:
                 nb.cells.insert(i + 1, nbformat.v4.new_markdown_cell(note))
-        if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs
-                            if not (o.output_type == "stream" and o.name == "stderr" and _BAR.search(o.text))]
+        if cell.cell_type == "code":  # a bar's blank chunks ("\n", "\r") would each be an empty box on the page
+            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr"
+                                                            and (_BAR.search(o.text) or not o.text.strip()))]
     nbformat.write(nb, path)
