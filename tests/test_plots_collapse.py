@@ -132,6 +132,8 @@ def test_text_follows_the_numbers(result):
     for ratio, word in ((0.5, "supercollapse"), (1.5, "collapse"), (5.0, "no collapse")):
         r = dataclasses.replace(result, window_mean_ratio=ratio)
         assert f"**{word}**" in prose.verdict_text(r)
+        assert f"**{word}**" in prose.verdict_text(r, numbers=False) and "0.5" not in prose.verdict_text(r, numbers=False)
+        assert f"averages {prose.number(ratio)}" in prose.verdict_text(r)
     assert "undefined" in prose.verdict_text(dataclasses.replace(result, window_mean_ratio=float("nan")))
     assert "no onset" in prose.onset_text(dataclasses.replace(result, onset=None))
     assert "0.62" in prose.onset_text(dataclasses.replace(result, onset=0.62))
@@ -139,6 +141,8 @@ def test_text_follows_the_numbers(result):
     low, high = (dataclasses.replace(result, window_mean_ratio=v) for v in (0.5, 2.0))
     assert "Decay lowers" in prose.schedule_text(low, high)
     assert "does not lower" in prose.schedule_text(high, low)
+    assert "by a factor 4" in prose.schedule_text(low, high, numbers=False)
+    assert "2" not in prose.schedule_text(high, low, numbers=False).split("Verdicts")[0]
     # Below σ̄ at constant LR is not what the paper calls supercollapse (its Fig. 3 claim is CIFAR-5M's).
     assert "**supercollapse**" not in prose.schedule_text(high, low)
     text = prose.verdict_text(low, "their ladder", constant_lr=True)

@@ -21,28 +21,33 @@ CONSTANT_LR_NOTE = ("The paper's constant-LR statement, Δ ≈ σ̄ (its Fig. 3)
                     "with the decayed ladder late in training, not this number alone.")
 
 
-def verdict_text(result: collapse.Collapse, ladder: str = "this ladder", *, constant_lr: bool = False) -> str:
+def verdict_text(result: collapse.Collapse, ladder: str = "this ladder", *, constant_lr: bool = False,
+                 numbers: bool = True) -> str:
     """One paragraph: the window mean of Δ/σ̄, the verdict of `diagnose.verdict`, and what it means here.
 
     `constant_lr`: the ladder trains at a constant learning rate, where Δ < σ̄ is not what [Q] call supercollapse.
+    `numbers`: quote the window and the mean (False where the paragraph already states them).
     """
     r = result.window_mean_ratio
     w = f"x ∈ [{result.window[0]:g}, {result.window[1]:g}]"
     if not math.isfinite(r):
         return (f"The noise floor σ̄ is undefined on {w} for {ladder} (a width with a single "
                 "seed, or identical seeds), so no verdict can be given.")
-    v = diagnose.verdict(r)
+    v, hi = diagnose.verdict(r), diagnose.COLLAPSE_BELOW
+    on = f"on {w}, Δ/σ̄ averages {number(r)}"
     if constant_lr and v == "supercollapse":
-        return (f"On {w}, Δ/σ̄ averages {number(r)} < 1: at constant learning rate the sizes of {ladder} agree better "
-                f"than seed-mates do. {CONSTANT_LR_NOTE}")
+        head = f"On {w}, Δ/σ̄ averages {number(r)} < 1" if numbers else "Δ/σ̄ < 1"
+        return (f"{head}: at constant learning rate the sizes of {ladder} agree better than seed-mates do. "
+                f"{CONSTANT_LR_NOTE}")
     body = {
-        "supercollapse": (f"the sizes of {ladder} differ less than seed-mates do: Δ/σ̄ averages {number(r)} < 1 on {w}, "
-                          "which is what the paper calls supercollapse."),
-        "collapse": (f"on {w}, Δ/σ̄ averages {number(r)}, between 1 and {diagnose.COLLAPSE_BELOW:g}: the normalized curves of "
-                     f"{ladder} agree to about the seed-to-seed noise but not below it, so {ladder} shows collapse "
-                     "without supercollapse."),
-        "no collapse": (f"on {w}, Δ/σ̄ averages {number(r)} ≥ {diagnose.COLLAPSE_BELOW:g}: a width-dependent shape dominates "
-                        f"the seed noise, so {ladder} does not collapse."),
+        "supercollapse": (f"the sizes of {ladder} differ less than seed-mates do: "
+                          + (f"Δ/σ̄ averages {number(r)} < 1 on {w}, " if numbers else "Δ/σ̄ < 1, ")
+                          + "which is what the paper calls supercollapse."),
+        "collapse": ((f"{on}, between" if numbers else "Δ/σ̄ lies between") + f" 1 and {hi:g}: the normalized "
+                     f"curves of {ladder} agree to about the seed-to-seed noise but not below it, so {ladder} shows "
+                     "collapse without supercollapse."),
+        "no collapse": ((on if numbers else "Δ/σ̄") + f" ≥ {hi:g}: a width-dependent shape dominates the seed noise, "
+                        f"so {ladder} does not collapse."),
     }[v]
     return f"Verdict of the diagnostic: **{v}**; " + body
 
@@ -80,18 +85,21 @@ def gamma_text(horizon) -> str:
             f"bootstrap resamples of the seeds; 95% interval [{lo:.3f}, {hi:.3f}])")
 
 
-def schedule_text(decay: collapse.Collapse, constant: collapse.Collapse) -> str:
-    """Compare Δ/σ̄ of the decay and constant-LR ladders as [Q] Figs. 1c and 3 do, without presuming the outcome."""
+def schedule_text(decay: collapse.Collapse, constant: collapse.Collapse, *, numbers: bool = True) -> str:
+    """Compare Δ/σ̄ of the decay and constant-LR ladders as [Q] Figs. 1c and 3 do, without presuming the outcome;
+    `numbers`: quote both window means (False where the paragraph already states them)."""
     rd, rc = decay.window_mean_ratio, constant.window_mean_ratio
     if not (math.isfinite(rd) and math.isfinite(rc)):
         return "One of the two ratios is undefined, so the schedules cannot be compared."
     vd, vc = diagnose.verdict(rd), diagnose.verdict(rc)
     if collapse.tighter(decay, constant):
-        how = (f"Decay lowers the window mean of Δ/σ̄ from {number(rc)} (constant) to {number(rd)} (decay), "
-               f"a factor {number(rc / rd)}: the direction the paper reports.")
+        how = ("Decay lowers the window mean of Δ/σ̄ "
+               + (f"from {number(rc)} (constant) to {number(rd)} (decay), a factor " if numbers else "by a factor ")
+               + f"{number(rc / rd)}: the direction the paper reports.")
     else:
-        how = (f"Here decay does not lower Δ/σ̄: {number(rd)} with decay against {number(rc)} at constant LR, "
-               "unlike the paper, where only the decayed ladder supercollapses.")
+        how = ("Here decay does not lower Δ/σ̄"
+               + (f": {number(rd)} with decay against {number(rc)} at constant LR, " if numbers else ", ")
+               + "unlike the paper, where only the decayed ladder supercollapses.")
     vc = "below the noise floor" if vc == "supercollapse" else vc  # the paper's word belongs to decay
     return how + f" Verdicts: **{vd}** with decay, **{vc}** at constant LR."
 
