@@ -128,6 +128,8 @@ def test_window_mean_and_onset_on_constructed_curves():
     late = np.where(np.isclose(x, 0.99), 1.0, 0.0)
     assert collapse.onset(x, late, sigma) is None
     assert collapse.onset(x, np.where(x > 0.995, 1.0, 0.0), sigma) == pytest.approx(0.01)  # x = 1 is not tested
+    assert collapse.onset_at_last_point(collapse.onset(x, np.where(x < 0.985, 1.0, 0.0), sigma))
+    assert not collapse.onset_at_last_point(0.98) and not collapse.onset_at_last_point(None)
     with pytest.raises(ValueError, match="no grid point"):
         collapse.window_mean(x, x, (2, 3))
 

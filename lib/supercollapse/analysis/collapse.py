@@ -232,6 +232,12 @@ def onset(x, delta, sigma, upto: float = ONSET_UPTO) -> float | None:
     return float(x[bad[-1] + 1]) if len(bad) else float(x[0])
 
 
+def onset_at_last_point(onset_: float | None, upto: float = ONSET_UPTO) -> bool:
+    """Whether Δ < σ̄ only at the last tested point x = `upto`: an onset, but no stretch of training where the sizes
+    agree better than seeds do ([Q] Fig. 1c)."""
+    return onset_ is not None and onset_ >= upto - 1e-9  # 1e-9: grid values are rounded to 10 decimals
+
+
 @dataclass(frozen=True, eq=False)
 class Collapse:
     """Every quantity of SPEC §8 for one ladder, on the grid x."""

@@ -68,7 +68,7 @@ def onset_text(result: collapse.Collapse) -> str:
     if result.onset is None:
         return (f"Δ is not below σ̄ at x = {collapse.ONSET_UPTO:g}, so there is no onset: "
                 "no late stretch of training where the widths agree better than seeds do.")
-    if result.onset >= collapse.ONSET_UPTO - 1e-9:
+    if collapse.onset_at_last_point(result.onset):
         return (f"Δ is below σ̄ only at the last tested point, x = {collapse.ONSET_UPTO:g} (Δ(1) = 0 by "
                 "construction, so x = 1 is not tested): no stretch of training where the widths agree better "
                 "than seeds do.")
