@@ -20,3 +20,9 @@ def test_chapter_executes_at_smoke_scale(chapter):
     text = "".join(str(o.get("data", {}).get("text/markdown", "")) for c in nb.cells if c.cell_type == "code"
                    for o in c.outputs)
     assert "Scale: `smoke`" in text  # every page states its scale and run count
+    if chapter.name == "32_gpu":  # the install command names the JAX this package pins
+        from importlib.metadata import version
+
+        glued = "".join(str(v) for c in nb.cells if c.cell_type == "code" for o in c.outputs
+                        for v in o.get("data", {}).values())
+        assert f'"jax[cuda12]=={version("jax")}"' in glued

@@ -1,4 +1,6 @@
 """Collapse metrics (SPEC §8) on curves built by hand with a known answer."""
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -126,6 +128,8 @@ def test_window_mean_and_onset_on_constructed_curves():
     late = np.where(np.isclose(x, 0.99), 1.0, 0.0)
     assert collapse.onset(x, late, sigma) is None
     assert collapse.onset(x, np.where(x > 0.995, 1.0, 0.0), sigma) == pytest.approx(0.01)  # x = 1 is not tested
+    assert collapse.onset_at_last_point(collapse.onset(x, np.where(x < 0.985, 1.0, 0.0), sigma))
+    assert not collapse.onset_at_last_point(0.98) and not collapse.onset_at_last_point(None)
     with pytest.raises(ValueError, match="no grid point"):
         collapse.window_mean(x, x, (2, 3))
 
@@ -185,3 +189,51 @@ def test_size_trend_orders_sizes_and_vanishes_for_exact_collapse():
     tilted = collapse.size_trend(collapse.analyze(ladder(0.3), L0=0.0))
     assert list(tilted["P"]) == [1e3, 1e4, 1e5]
     assert np.all(np.diff(tilted["offset"]) > 0)  # a size-dependent shape shows as an ordered offset
+    assert collapse.size_ordered(tilted) and not collapse.size_ordered(tilted.iloc[[0, 2, 1]])
+    assert not collapse.size_ordered(tilted.iloc[:2])  # two sizes are always in order: no claim
+    spread = collapse.size_spread(collapse.analyze(ladder(0.3), L0=0.0), tilted)
+    assert spread["first"] == tilted["offset"].iloc[0] and spread["spread"] == pytest.approx(
+        tilted["offset"].max() - tilted["offset"].min()) and spread["sigma"] > 0
+
+
+def test_L0_at_bound_is_a_fraction_of_the_best_final_loss():
+    f = ladder(shape, seed_factors=(0.98, 1.02))
+    res = collapse.analyze(f, L0=L0)
+    best = float(collapse.size_means(f)["loss"].min())
+    at = dataclasses.replace(res, L0=collapse.L0_BOUND * best)
+    assert collapse.L0_at_bound(at, f) and collapse.L0_at_bound(dataclasses.replace(res, L0=0.0), f)
+    assert not collapse.L0_at_bound(dataclasses.replace(res, L0=2 * collapse.L0_BOUND * best), f)
+    assert not collapse.L0_at_bound(res, f)
+
+
+def test_tighter_and_clearly_tighter_compare_the_window_means():
+    res = collapse.analyze(ladder(shape, seed_factors=(0.98, 1.02)), L0=L0)
+    a, b, nan = (dataclasses.replace(res, window_mean_ratio=v) for v in (1.0, 2.0, float("nan")))
+    assert collapse.tighter(a, b) and not collapse.tighter(b, a) and not collapse.tighter(a, a)
+    assert not collapse.tighter(nan, b) and not collapse.tighter(a, nan)
+    edge = dataclasses.replace(res, window_mean_ratio=collapse.CLEARLY_BETTER * 2.0)
+    assert collapse.clearly_tighter(a, b) and not collapse.clearly_tighter(edge, b)  # strictly below 0.8×
+    assert collapse.tighter(edge, b)
+
+
+def test_offset_choice_names_the_offset_that_collapses_best():
+    f = ladder(lambda x, k: 1 + (3 + 0.1 * k) * (1 - x) ** 1.5, seed_factors=(0.99, 1.01))
+    fitted = collapse.analyze(f).L0
+    choice = collapse.offset_choice(collapse.offset_sensitivity(f, collapse.fig2_offsets(f, fitted)))
+    assert list(choice.values) == ["L0", "0", "L0 - gap/2", "L0 + gap/2"] and choice.same == []
+    assert choice.best == min(choice.ratios, key=choice.ratios.get)
+    assert choice.fitted_L0_best == (choice.best == "L0")
+    worse = collapse.OffsetChoice({"L0": 0.1, "0": 0.0}, {"L0": 2.0, "0": 1.0})
+    assert worse.fitted_L0_best is False and worse.best == worse.best_other == "0"
+    # A fit at its bound, L0 = 0: the offset "0" is the same normalization and is not a competitor.
+    at_bound = collapse.OffsetChoice({"L0": 0.0, "0": 0.0, "up": 0.1}, {"L0": 2.0, "0": 1.0, "up": 3.0})
+    assert at_bound.same == ["0"] and at_bound.others == ["up"] and at_bound.fitted_L0_best is True
+    assert collapse.OffsetChoice({"L0": 0.0, "0": 0.0}, {"L0": 1.0, "0": 1.0}).fitted_L0_best is None
+    tie = collapse.OffsetChoice({"L0": 0.1, "0": 0.0}, {"L0": 1.0, "0": 1.0})
+    assert tie.fitted_L0_best is True  # at least as good as every other
+
+
+def test_final_loss_gaps_span_the_sizes():
+    f = ladder(shape)
+    worse = f.assign(loss=f["loss"] * np.where(f["P"] == 1e5, 1.0, 1.1))
+    assert collapse.final_loss_gaps(collapse.final_loss_table({"a": f, "b": worse})) == pytest.approx((0.0, 0.1))

@@ -1,13 +1,14 @@
-"""The noise-model page: its charts (`pages.charts.schedules`) and its sentences (`pages.prose`), each sentence in
-both of its outcomes."""
+"""The noise-model page: its charts (`pages.charts.schedules`) and the named results its sentences choose by
+([Q] Figs. 1e, 6, 12, 13), each in both of its outcomes."""
 import dataclasses
+import math
 
 import pandas as pd
 import pytest
 from test_schedules import ALPHA, VARIANTS, ladder
 
 from supercollapse.analysis import schedules as noise
-from supercollapse.pages import charts, prose
+from supercollapse.pages import charts
 from supercollapse.pages.charts import schedules as ps
 
 
@@ -46,25 +47,23 @@ def test_gain_terms_and_check_charts_render(model):
     assert spec["encoding"]["color"]["scale"]["domain"] == spec["encoding"]["strokeDash"]["scale"]["domain"]
 
 
-def test_alpha_text_says_whether_it_agrees_with_the_paper(model):
-    text = prose.alpha_text(model.alpha, ALPHA, 0.25)
-    assert "consistent with [Q]'s MLP value 0.26" in text and "unlike" not in text
-    off = prose.alpha_text(dataclasses.replace(model.alpha, value=0.5, se=0.01), ALPHA, 0.25)
-    assert "above [Q]'s MLP value 0.26 by more than two bootstrap errors" in off and "unlike the paper" in off
-    assert "given as a parameter" in prose.alpha_text(noise.given_alpha(0.3), ALPHA, 0.25)
+def test_alpha_agrees_with_the_paper_within_two_errors(model):
+    assert model.alpha.source == "fit" and model.alpha.consistent_with(ALPHA)
+    off = dataclasses.replace(model.alpha, value=0.5, se=0.01)
+    assert not off.consistent_with(ALPHA) and off.consistent_with(0.485) and not off.consistent_with(0.47)
+    assert noise.given_alpha(0.3).source == "given" and not noise.given_alpha(0.3).consistent_with(0.3)  # se NaN
 
 
-def test_the_model_sentences_follow_the_named_results(model):
-    good = prose.noise_model_text(model)
-    assert model.predicts_decay_gain and "as in the paper" in good and "unlike" not in good
+def test_the_model_results_in_both_outcomes(model):
+    assert model.predicts_decay_gain
     bad = noise.noise_model(ladder(widths=(16,), seeds=(0,), every=8), alpha=4 * ALPHA)
-    assert not bad.predicts_decay_gain and "unlike the paper" in prose.noise_model_text(bad)
+    assert not bad.predicts_decay_gain
     terms = noise.noise_terms(model, n_boot=5)
-    assert "as in [Q] Fig. 13" in prose.noise_terms_text(terms)
+    assert terms.eta_dominates and terms.sigma_over_eta < 1
     flipped = dataclasses.replace(terms, rms_sigma=2 * terms.rms_eta)
-    assert not flipped.eta_dominates and "unlike [Q] Fig. 13" in prose.noise_terms_text(flipped)
-    assert "not tuned" in prose.held_out_text(True) and "does not transfer" in prose.held_out_text(False)
+    assert not flipped.eta_dominates and flipped.sigma_over_eta == pytest.approx(2)
+    assert math.isnan(dataclasses.replace(terms, rms_eta=0.0).sigma_over_eta)
     frame = ladder(widths=(16,), seeds=(0,))
-    assert "captures the gain" in prose.check_text(noise.check_prediction(frame, "linear", 1.0, ALPHA))
-    assert "misses by more" in prose.check_text(noise.check_prediction(frame, "linear", 1.0, 4 * ALPHA))
+    assert noise.check_prediction(frame, "linear", 1.0, ALPHA).predicts_decay_gain
+    assert not noise.check_prediction(frame, "linear", 1.0, 4 * ALPHA).predicts_decay_gain
     assert isinstance(model.errors(), pd.DataFrame)

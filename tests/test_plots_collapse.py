@@ -121,13 +121,9 @@ def test_offsets(decay, result):
         assert_compact(rows, max_points=len(result.x), by=("label", "offset L̂", "D"))
     summary = pc.offset_summary(table)
     assert list(summary["offset L̂"]) == list(offsets) and summary.shape == (4, 4)
-    text = prose.offset_text(summary)
-    assert ("fitted L0 gives the smallest" in text) == (summary.iloc[:, 2].idxmin() == 0)  # Δ/σ̄, not raw Δ
-    # A fit at its bound, L0 = 0: the offset "0" is the same normalization and is not a competitor.
-    at_bound = summary.assign(value=[0.0, 0.0, -0.1, 0.1])
-    at_bound.iloc[1, 2] = at_bound.iloc[0, 2] / 2
-    assert "coincides with the fitted L0" in prose.offset_text(at_bound)
-    assert "L̂ = 0 gives" not in prose.offset_text(at_bound)
+    choice = collapse.offset_choice(table)
+    assert choice.fitted_L0_best == (summary.iloc[:, 2].idxmin() == 0)  # Δ/σ̄, not raw Δ
+    assert choice.best == summary["offset L̂"][summary.iloc[:, 2].idxmin()]
 
 
 def test_text_follows_the_numbers(result):
@@ -136,6 +132,8 @@ def test_text_follows_the_numbers(result):
     for ratio, word in ((0.5, "supercollapse"), (1.5, "collapse"), (5.0, "no collapse")):
         r = dataclasses.replace(result, window_mean_ratio=ratio)
         assert f"**{word}**" in prose.verdict_text(r)
+        assert f"**{word}**" in prose.verdict_text(r, numbers=False) and "0.5" not in prose.verdict_text(r, numbers=False)
+        assert f"averages {prose.number(ratio)}" in prose.verdict_text(r)
     assert "undefined" in prose.verdict_text(dataclasses.replace(result, window_mean_ratio=float("nan")))
     assert "no onset" in prose.onset_text(dataclasses.replace(result, onset=None))
     assert "0.62" in prose.onset_text(dataclasses.replace(result, onset=0.62))
@@ -143,6 +141,8 @@ def test_text_follows_the_numbers(result):
     low, high = (dataclasses.replace(result, window_mean_ratio=v) for v in (0.5, 2.0))
     assert "Decay lowers" in prose.schedule_text(low, high)
     assert "does not lower" in prose.schedule_text(high, low)
+    assert "by a factor 4" in prose.schedule_text(low, high, numbers=False)
+    assert "2" not in prose.schedule_text(high, low, numbers=False).split("Verdicts")[0]
     # Below σ̄ at constant LR is not what the paper calls supercollapse (its Fig. 3 claim is CIFAR-5M's).
     assert "**supercollapse**" not in prose.schedule_text(high, low)
     text = prose.verdict_text(low, "their ladder", constant_lr=True)
@@ -213,19 +213,18 @@ def test_published_ladder_reads_the_one_named_file(tmp_path, decay):
         prose.published_ladder(str(tmp_path / "missing.pkl"))
 
 
-def test_trend_text_names_the_order_and_the_check(result):
+def test_the_spread_order_and_the_horizon_check(result):
     import dataclasses
-
-    from supercollapse.analysis import collapse
 
     trend = collapse.size_trend(result)
     ordered = trend.assign(offset=np.linspace(-0.02, 0.02, len(trend)))
     worse = dataclasses.replace(result, window_mean_ratio=result.window_mean_ratio * 2)
     better = dataclasses.replace(result, window_mean_ratio=result.window_mean_ratio / 2)
     assert len(trend) > 2  # the fixture's ladder has enough sizes for an order to mean something
-    assert "ordered by size" in prose.trend_text(ordered, result, worse, 1.25)
-    assert "does not remove" in prose.trend_text(trend, result, worse, 1.25)
-    assert "likely culprit" in prose.trend_text(trend, result, better, 1.25)
+    assert collapse.size_ordered(ordered) and collapse.size_ordered(ordered.iloc[::-1])
+    assert not collapse.size_ordered(ordered.iloc[[1, 0, *range(2, len(trend))]])
+    assert not collapse.clearly_tighter(worse, result) and collapse.clearly_tighter(better, result)
+    assert collapse.size_spread(result, ordered)["spread"] == pytest.approx(0.04)
 
 
 def test_the_landing_page_numbers_and_verdicts_follow_the_measurements(decay):
@@ -238,17 +237,21 @@ def test_the_landing_page_numbers_and_verdicts_follow_the_measurements(decay):
     offsets = collapse.offset_sensitivity(decay, collapse.fig2_offsets(decay, schedules.decay.L0))
     h = scaling.fit_horizon(ladder(widths=(8, 12, 16, 24, 32, 48), seeds=(0, 1), constant=True), n_boot=5)
     head = study.Headline("cpu", decay, constant, schedules, offsets, h, ("k",), study.spent([]))
-    out = prose.headline(head)
+    out = study.headline_numbers(head)
     assert out["ratio_decay"] == schedules.decay.window_mean_ratio and out["gamma"] == h.gamma
-    assert "D = 16, 24, 32, 48, 64" in out["headline_text"] and "x ∈ [0.8, 0.95]" in out["headline_text"]
-    assert out["best_offset"] == prose.best_offset(pc.offset_summary(offsets))
+    summary = pc.offset_summary(offsets)
+    assert out["best_offset"] == summary["offset L̂"][summary.iloc[:, 2].idxmin()]
+    found = study.headline_findings(head)
+    assert found["widths"] == [16, 24, 32, 48, 64] and found["seeds"] == 3
+    assert found["fitted_L0_best"] == (out["best_offset"] == "L0") and found["L0_positive"] == (out["L0"] > 0)
     tight = dataclasses.replace(schedules, decay=dataclasses.replace(schedules.decay, window_mean_ratio=0.5),
                                 constant=dataclasses.replace(schedules.constant, window_mean_ratio=1.2),
                                 late_decay=0.4, late_constant=1.0)
-    verdicts = prose.reproduction(dataclasses.replace(head, schedules=tight))
-    assert verdicts["verdict_fig1c"] == verdicts["verdict_fig3"] == verdicts["verdict_late"] == "reproduced"
-    loose = dataclasses.replace(tight, decay=dataclasses.replace(tight.decay, window_mean_ratio=2.0),
-                                constant=dataclasses.replace(tight.constant, window_mean_ratio=0.5), late_decay=2.0)
-    verdicts = prose.reproduction(dataclasses.replace(head, schedules=loose))
-    assert all(verdicts[k].startswith("differs") for k in ("verdict_fig1c", "verdict_fig3", "verdict_late"))
-    assert "published_decay_logs" in prose.published_schedules_text(None)
+    found = study.headline_findings(dataclasses.replace(head, schedules=tight))
+    assert (found["decay"], found["constant"], found["decay_tighter_late"]) == ("supercollapse", "collapse", True)
+    loose = dataclasses.replace(tight, decay=dataclasses.replace(tight.decay, window_mean_ratio=2.0, L0=0.0),
+                                constant=dataclasses.replace(tight.constant, window_mean_ratio=float("nan")),
+                                late_decay=2.0)
+    found = study.headline_findings(dataclasses.replace(head, schedules=loose))
+    assert (found["decay"], found["constant"], found["decay_tighter_late"]) == ("collapse", None, False)
+    assert not found["L0_positive"]

@@ -66,7 +66,6 @@ def test_spent_and_book_cost_sum_the_stored_runs_once(tmp_path, monkeypatch):
 
 def test_preset_costs_price_configs_without_training(tmp_path, monkeypatch):
     from supercollapse.execute.cost import train_pflop
-    from supercollapse.pages import prose
 
     monkeypatch.setenv("SUPERCOLLAPSE_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(runs.paths, "CURATED_RUNS", tmp_path / "curated")  # an empty store: no fit is possible
@@ -83,4 +82,3 @@ def test_preset_costs_price_configs_without_training(tmp_path, monkeypatch):
     priced = costs.drop(index="all distinct runs priced").dropna(subset=["PFLOP"])
     assert total["PFLOP"] == pytest.approx(priced.drop(index="constant")["PFLOP"].sum())
     assert not list(runs.cache().keys())  # nothing was trained
-    assert '"jax[cuda12]==' in prose.jax_install()

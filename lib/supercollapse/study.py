@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import warnings
 from dataclasses import dataclass
 
 import pandas as pd
 
 from . import execute, flops, paths, sources
-from .analysis import collapse, frames
+from .analysis import collapse, diagnose, frames
 from .analysis.horizon import Horizon, fit_horizon
 from .engine.config import RunConfig, run_key
 from .engine.tasks import param_count
@@ -178,6 +179,30 @@ def headline(scale: str, family: str = "wide", *, allow_train: bool = False, pro
     offsets = collapse.offset_sensitivity(decay, collapse.fig2_offsets(decay, schedules.decay.L0))
     cost = spent([r for stored in runs.values() for r in stored])
     return Headline(scale, decay, constant, schedules, offsets, horizon(names.horizon, scale), cost.keys, cost)
+
+
+def headline_numbers(head: Headline) -> dict:
+    """The numbers the landing page quotes from a `Headline`: γ ± se (Fig. 10), L0 and b (Fig. 1a), Δ/σ̄ ± se of
+    both schedules on WINDOW (Figs. 1c, 3) and on LATE_WINDOW, and the offset that collapses best (Fig. 2)."""
+    s, h = head.schedules, head.horizon
+    return {"gamma": h.gamma, "gamma_se": h.gamma_se, "L0": s.decay.L0,
+            "b": s.decay.fit.b if s.decay.fit else float("nan"), "ratio_decay": s.decay.window_mean_ratio,
+            "ratio_decay_se": s.decay_se, "ratio_const": s.constant.window_mean_ratio,
+            "ratio_const_se": s.constant_se, "late_decay": s.late_decay, "late_const": s.late_constant,
+            "best_offset": collapse.offset_choice(head.offsets).best}
+
+
+def headline_findings(head: Headline) -> dict:
+    """What the landing page claims per figure of [Q] from a `Headline`: the widths and the fewest seeds of any,
+    whether the fit of Fig. 1a has L0 > 0, the verdicts of `diagnose.verdict` on both schedules (None: Δ/σ̄
+    undefined), whether the fitted L0 collapses best of Fig. 2's offsets, and `decay_tighter_late`."""
+    s, verdict = head.schedules, diagnose.verdict
+    d, c = s.decay.window_mean_ratio, s.constant.window_mean_ratio
+    return {"widths": sorted(head.decay["D"].unique()), "seeds": head.decay.groupby("D")["seed"].nunique().min(),
+            "L0_positive": s.decay.L0 > 0, "decay": verdict(d) if math.isfinite(d) else None,
+            "constant": verdict(c) if math.isfinite(c) else None,
+            "fitted_L0_best": collapse.offset_choice(head.offsets).best == "L0",
+            "decay_tighter_late": s.decay_tighter_late}
 
 
 def book_cost() -> pd.DataFrame:

@@ -20,6 +20,9 @@ X_GRID = np.round(np.linspace(0.01, 1.0, 100), 10)  # normalized compute x = C /
 WINDOW = (0.5, 0.95)  # SPEC §8: the supercollapse summary averages Delta/sigma_mean here
 LATE_WINDOW = (0.8, 0.95)  # late training, where [Q] Figs. 1c and 3 show decay pulling below constant LR
 ONSET_UPTO = 0.99  # Delta(1) = 0 by construction, so the onset test stops short of x = 1
+L0_BOUND = 1e-12  # a fitted L0 below this fraction of the best final loss is its lower bound 0 ([Q] Fig. 1a)
+ORDER_MIN_SIZES = 3  # two sizes are always in order: an order of size means something from three on
+CLEARLY_BETTER = 0.8  # a ladder "collapses clearly better" below this fraction of the other's Δ/σ̄ ([Q] Fig. 4)
 # L-BFGS-B stopping rules. The objective is flat along a valley of (a, b, L0); loose rules stop at different
 # points of the valley from different starts, so they are tight (tests/test_collapse.py checks the stability).
 _OPTIONS = {"ftol": 1e-15, "gtol": 1e-12, "maxiter": 20_000, "maxfun": 40_000}
@@ -108,6 +111,12 @@ def size_means(frame: pd.DataFrame) -> pd.DataFrame:
     return final.groupby(size, sort=True)[["compute", "loss"]].mean().reset_index()
 
 
+def L0_at_bound(result: Collapse, frame: pd.DataFrame) -> bool:
+    """Whether the fit of [Q] Fig. 1a put L0 at its lower bound 0 (within `L0_BOUND` of the lowest seed-mean final
+    loss): the final points do not pin down an irreducible loss, and ℓ is each run's loss over its final loss."""
+    return result.L0 <= L0_BOUND * float(size_means(frame)["loss"].min())
+
+
 def final_loss_table(ladders: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Per size, the seed-mean final loss of each named ladder (same sizes), and the relative difference of every
     later ladder from the first: (L_k − L_first) / L_first ([Q] Fig. 4 top: µP against no µP)."""
@@ -117,6 +126,12 @@ def final_loss_table(ladders: dict[str, pd.DataFrame]) -> pd.DataFrame:
     for name in out.columns[1:]:
         out[f"relative difference ({name})"] = (out[name] - out[first]) / out[first]
     return out.reset_index()
+
+
+def final_loss_gaps(table: pd.DataFrame) -> tuple[float, float]:
+    """The smallest and largest |relative difference| of the first compared ladder in `final_loss_table`."""
+    gap = table[next(c for c in table.columns if c.startswith("relative difference"))].abs()
+    return float(gap.min()), float(gap.max())
 
 
 def fit_L0(frame: pd.DataFrame, *, starts=None) -> PowerLaw:
@@ -215,6 +230,12 @@ def onset(x, delta, sigma, upto: float = ONSET_UPTO) -> float | None:
         return None
     bad = np.flatnonzero(~below)
     return float(x[bad[-1] + 1]) if len(bad) else float(x[0])
+
+
+def onset_at_last_point(onset_: float | None, upto: float = ONSET_UPTO) -> bool:
+    """Whether Δ < σ̄ only at the last tested point x = `upto`: an onset, but no stretch of training where the sizes
+    agree better than seeds do ([Q] Fig. 1c)."""
+    return onset_ is not None and onset_ >= upto - 1e-9  # 1e-9: grid values are rounded to 10 decimals
 
 
 @dataclass(frozen=True, eq=False)
@@ -333,6 +354,78 @@ def size_trend(result: Collapse) -> pd.DataFrame:
         rows.append({result.grid.size_column: s, "ell_window_mean": float(mean.mean()),
                      "offset": float(np.mean(mean / pooled - 1))})
     return pd.DataFrame(rows)
+
+
+def size_spread(result: Collapse, trend: pd.DataFrame) -> dict:
+    """The numbers of `size_trend` a page quotes: the smallest and the largest size's offsets (first, last), their
+    spread max − min, and the mean noise floor σ̄ over the window (sigma) to weigh it against ([Q] Fig. 4)."""
+    off = trend["offset"].to_numpy()
+    inside = (result.x >= result.window[0]) & (result.x <= result.window[1])
+    return {"first": float(off[0]), "last": float(off[-1]), "spread": float(off.max() - off.min()),
+            "sigma": float(np.nanmean(result.sigma_mean[inside]))}
+
+
+def size_ordered(trend: pd.DataFrame) -> bool:
+    """Whether the sizes' offsets in `size_trend` rise or fall strictly with size, over at least `ORDER_MIN_SIZES`
+    sizes: a spread ordered by size is a size-dependent shape ([Q] Fig. 4), not seed noise."""
+    steps = np.diff(trend["offset"].to_numpy())
+    return len(trend) >= ORDER_MIN_SIZES and bool(np.all(steps > 0) or np.all(steps < 0))
+
+
+def tighter(a: Collapse, b: Collapse) -> bool:
+    """Whether `a` collapses more tightly than `b`: a smaller window mean of Δ/σ̄ (False when either is NaN). Decay
+    against constant LR is [Q] Figs. 1c and 3; µP against no µP, Fig. 4 (top)."""
+    return a.window_mean_ratio < b.window_mean_ratio
+
+
+def clearly_tighter(a: Collapse, b: Collapse) -> bool:
+    """Whether `a`'s window mean of Δ/σ̄ is below `CLEARLY_BETTER` times `b`'s: a ladder trained to another horizon
+    exponent that collapses clearly better makes the fitted γ a likely culprit ([Q] Fig. 4, bottom)."""
+    return a.window_mean_ratio < CLEARLY_BETTER * b.window_mean_ratio
+
+
+@dataclass(frozen=True)
+class OffsetChoice:
+    """[Q] Fig. 2's question on `offset_sensitivity`: which offset L̂ gives the smallest window mean of Δ/σ̄ (σ with
+    the same L̂), and is it the fitted L0? Offsets equal to L0 (L̂ = 0 when the fit sits at its bound) are the same
+    normalization, not competitors."""
+
+    values: dict[str, float]  # label -> L̂, in the table's order; "L0" is the fitted one
+    ratios: dict[str, float]  # label -> window mean of Δ/σ̄
+
+    @property
+    def same(self) -> list[str]:
+        """The other labels whose offset equals the fitted L0."""
+        return [k for k, v in self.values.items() if k != "L0" and v == self.values["L0"]]
+
+    @property
+    def others(self) -> list[str]:
+        """The labels of the offsets that differ from the fitted L0."""
+        return [k for k, v in self.values.items() if k != "L0" and v != self.values["L0"]]
+
+    @property
+    def best(self) -> str:
+        """The label with the smallest window mean of Δ/σ̄, over every offset."""
+        return min(self.ratios, key=self.ratios.__getitem__)
+
+    @property
+    def best_other(self) -> str:
+        """The label with the smallest window mean of Δ/σ̄ among `others`."""
+        return min(self.others, key=self.ratios.__getitem__)
+
+    @property
+    def fitted_L0_best(self) -> bool | None:
+        """Whether the fitted L0 collapses at least as well as every other offset; None when there is no other."""
+        if not self.others:
+            return None
+        return bool(self.ratios["L0"] <= self.ratios[self.best_other])
+
+
+def offset_choice(table: pd.DataFrame, window=WINDOW) -> OffsetChoice:
+    """The `OffsetChoice` of an `offset_sensitivity` table whose offsets include one labelled "L0"."""
+    groups = table.groupby("label", sort=False)
+    return OffsetChoice({k: float(g["offset"].iloc[0]) for k, g in groups},
+                        {k: window_mean(g["x"], g["ratio"], window) for k, g in groups})
 
 
 @dataclass(frozen=True)

@@ -432,6 +432,11 @@ class NoiseTerms:
         """|δη·Tr Σ| exceeds |η·Tr δΣ| in rms over every run past PAST ([Q] Fig. 13)."""
         return bool(self.rms_eta > self.rms_sigma)
 
+    @property
+    def sigma_over_eta(self) -> float:
+        """rms η·Tr δΣ over rms δη·Tr Σ: how many times the term the model leaves out is the one it keeps."""
+        return self.rms_sigma / self.rms_eta if self.rms_eta > 0 else float("nan")
+
 
 def noise_terms(model: NoiseModel, n_boot: int = 200, seed: int = 0) -> NoiseTerms:
     """Both terms of ¼·Tr δ(ηΣ) per schedule; needs Buvar logged on the constant-LR references too."""
@@ -712,6 +717,20 @@ def noise_ratio_table(ratios: dict[tuple[str, float], NoiseRatio]) -> pd.DataFra
                          for (s, f), r in ratios.items()])
 
 
+def noise_universal(table: pd.DataFrame) -> bool:
+    """Whether Buvar/(L − L0) is one function of x alone ([Q] Figs. 7, 14): for every schedule of
+    `noise_ratio_table` the widths differ less than seeds do and the ratio changes more along x than across widths."""
+    return bool(table["widths_within_seed_noise"].all() and table["x_dominates"].all())
+
+
+def noise_ratio_counts(table: pd.DataFrame) -> dict:
+    """The numbers a sentence on `noise_ratio_table` quotes: schedules in all (n), with the widths within seed
+    noise (within), with x dominating (along), and the medians over schedules of the three rms spreads."""
+    return {"n": len(table), "within": int(table["widths_within_seed_noise"].sum()),
+            "along": int(table["x_dominates"].sum()), "cross_rms": float(table["cross_rms"].median()),
+            "within_rms": float(table["within_rms"].median()), "x_rms": float(table["x_rms"].median())}
+
+
 @dataclass(frozen=True)
 class ScheduleCollapse:
     """[Q] Fig. 1d's claim on a schedule ladder: does every schedule that decays supercollapse?"""
@@ -728,6 +747,18 @@ class ScheduleCollapse:
         return bool((self.decaying["verdict"] == "supercollapse").all())
 
     @property
+    def ratio_range(self) -> tuple[float, float]:
+        """The smallest and largest window mean of Δ/σ̄ over the decaying schedules."""
+        r = self.decaying["window_mean_ratio"]
+        return float(r.min()), float(r.max())
+
+    @property
+    def exceptions(self) -> list[str]:
+        """The labels of the decaying schedules that do not supercollapse."""
+        d = self.decaying
+        return list(d.loc[d["verdict"] != "supercollapse", "label"])
+
+    @property
     def decay_beats_constant(self) -> int:
         """How many decaying schedules have a smaller window mean of Δ/σ̄ than the constant-LR runs."""
         const = self.table.loc[self.table["schedule"] == "const", "window_mean_ratio"]
@@ -740,6 +771,11 @@ class ScheduleCollapse:
         """The schedules that decay over part of the run only (decay_frac < 1, WSD-like); onset NaN where none."""
         d = self.decaying[self.decaying["decay_frac"] < 1]
         return d.assign(onset=pd.to_numeric(d["onset"], errors="coerce"))
+
+    @property
+    def short_decay_starts(self) -> list[float]:
+        """Where the short decays begin, x = 1 − decay_frac, each value once, in increasing order."""
+        return [1 - f for f in sorted(set(self.short_decays["decay_frac"]))]
 
     @property
     def short_decays_onset_in_decay(self) -> bool:
