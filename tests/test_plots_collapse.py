@@ -243,7 +243,7 @@ def test_the_landing_page_numbers_and_verdicts_follow_the_measurements(decay):
     assert out["best_offset"] == summary["offset L̂"][summary.iloc[:, 2].idxmin()]
     found = study.headline_findings(head)
     assert found["widths"] == [16, 24, 32, 48, 64] and found["seeds"] == 3
-    assert found["fitted_L0_best"] == (out["best_offset"] == "L0") and found["L0_positive"] == (out["L0"] > 0)
+    assert found["fitted_L0_best"] == (out["best_offset"] == "L0") and found["L0_at_bound"] == (out["L0"] <= 0)
     tight = dataclasses.replace(schedules, decay=dataclasses.replace(schedules.decay, window_mean_ratio=0.5),
                                 constant=dataclasses.replace(schedules.constant, window_mean_ratio=1.2),
                                 late_decay=0.4, late_constant=1.0)
@@ -254,4 +254,4 @@ def test_the_landing_page_numbers_and_verdicts_follow_the_measurements(decay):
                                 late_decay=2.0)
     found = study.headline_findings(dataclasses.replace(head, schedules=loose))
     assert (found["decay"], found["constant"], found["decay_tighter_late"]) == ("collapse", None, False)
-    assert not found["L0_positive"]
+    assert found["L0_at_bound"]
