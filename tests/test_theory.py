@@ -229,11 +229,11 @@ def test_a_learning_rate_past_the_stability_edge_is_refused_naming_it():
 
 
 def test_schedule_shapes_and_validation():
-    np.testing.assert_allclose(sgd.schedule("linear", 4), [1, 0.75, 0.5, 0.25])
-    np.testing.assert_allclose(sgd.schedule("const", 3), 1)
-    np.testing.assert_allclose(sgd.schedule("linear", 4, decay_frac=0.5), [1, 1, 1, 0.5])
+    np.testing.assert_allclose(sgd.multipliers("linear", 4), [1, 0.75, 0.5, 0.25])
+    np.testing.assert_allclose(sgd.multipliers("const", 3), 1)
+    np.testing.assert_allclose(sgd.multipliers("linear", 4, decay_frac=0.5), [1, 1, 1, 0.5])
     with pytest.raises(ValueError, match="valid"):
-        sgd.schedule("exp", 4)
+        sgd.multipliers("exp", 4)
 
 
 # --- the bridge ----------------------------------------------------------------------------------------------------

@@ -69,19 +69,19 @@ def test_deterministic_equivalent_needs_fewer_features_than_modes():
 # --- verdicts -------------------------------------------------------------------------------------------------------
 
 def test_verdict_separates_sampling_from_finite_size():
-    ok = checks.verdict(1.02, 1.0, sampling=0.015, finite_size=0.0)
+    ok = checks.agreement(1.02, 1.0, sampling=0.015, finite_size=0.0)
     assert ok.agrees and ok.within_sampling and ok.label == "agrees"
-    sys = checks.verdict(0.9, 1.0, sampling=0.01, finite_size=0.06)  # 0.1 ≤ 2·√(0.01² + 0.06²) = 0.122
+    sys = checks.agreement(0.9, 1.0, sampling=0.01, finite_size=0.06)  # 0.1 ≤ 2·√(0.01² + 0.06²) = 0.122
     assert sys.agrees and not sys.within_sampling and sys.label == "agrees within finite-size error"
-    bad = checks.verdict(0.8, 1.0, sampling=0.01, finite_size=0.06)
+    bad = checks.agreement(0.8, 1.0, sampling=0.01, finite_size=0.06)
     assert not bad.agrees and bad.label == "disagrees" and bad.gap == pytest.approx(-0.2)
     assert checks.AGREEMENT_Z == 2.0 and "2·√(sampling² + finite-size²)" in ok.criterion
-    assert checks.verdict(0.5, 1.0, 0.1, float("nan"), relation="<").agrees
-    assert checks.verdict(1.2 + 1e-14, 1.2, 0.0, 0.0).label == "agrees"  # round-off of an exact computation
-    assert not checks.verdict(1.2 + 1e-6, 1.2, 0.0, 0.0).agrees
-    assert not checks.verdict(0.9, 1.0, 0.1, 0.0, relation="<").agrees  # 0.9 + 0.2 is not below 1
+    assert checks.agreement(0.5, 1.0, 0.1, float("nan"), relation="<").agrees
+    assert checks.agreement(1.2 + 1e-14, 1.2, 0.0, 0.0).label == "agrees"  # round-off of an exact computation
+    assert not checks.agreement(1.2 + 1e-6, 1.2, 0.0, 0.0).agrees
+    assert not checks.agreement(0.9, 1.0, 0.1, 0.0, relation="<").agrees  # 0.9 + 0.2 is not below 1
     with pytest.raises(ValueError, match="relation"):
-        checks.verdict(1, 1, 0, 0, relation="=")
+        checks.agreement(1, 1, 0, 0, relation="=")
 
 
 def test_window_drift_is_zero_for_a_power_law_and_measures_a_drifting_exponent():
@@ -106,7 +106,7 @@ def test_exponent_check_takes_sampling_from_draws_and_finite_size_from_the_windo
     assert exact.sampling == 0 and exact.finite_size == pytest.approx(0, abs=1e-12)
     curved = checks.exponent_check("curved", -1.0, x, x ** -1.0 * np.log(x) ** 2)  # log corrections drift
     assert curved.finite_size > 0.1 and curved.measured > -0.7
-    frame = checks.table([c, exact, curved])
+    frame = checks.agreement_table([c, exact, curved])
     assert list(frame["verdict"][:2]) == ["agrees", "agrees"] and frame["verdict"][2] != "agrees"
 
 

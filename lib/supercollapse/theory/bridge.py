@@ -215,7 +215,7 @@ def sgd_ladder(task: rf.Task, widths, horizon, *, schedule: str = "linear", lr: 
     for N, T in zip(np.asarray(widths, dtype=int), np.asarray(horizon, dtype=float)):
         steps = max(int(round(T / lr)), 1)
         all_steps.append(steps)
-        lrs = lr * sgd.schedule(schedule, steps)
+        lrs = lr * sgd.multipliers(schedule, steps)
         spec = rf.spectrum(task, int(N), feature_seed, draw)
         losses = sgd.simulate(spec, lrs, B, seeds, key=key * 1_000_003 + int(N))
         idx = sgd_eval_steps(steps, n_evals)
@@ -373,7 +373,7 @@ def frontier_checks(fronts: dict[tuple, RFFrontier]) -> list[checks.Check]:
 
 def frontier_table(fronts: dict[tuple, RFFrontier]) -> pd.DataFrame:
     """Measured against predicted compute-optimal exponents with both errors and a verdict ([B] Fig. 4)."""
-    return checks.table(frontier_checks(fronts))
+    return checks.agreement_table(frontier_checks(fronts))
 
 
 def noise_scalings(ladders: dict[str, SGDLadder], results: dict[str, collapse.Collapse],

@@ -43,7 +43,7 @@ def criterion_text(relation: str = "≈", z: float = AGREEMENT_Z) -> str:
     raise ValueError(f"relation must be '≈' or '<', got {relation!r}")
 
 
-def verdict(measured: float, predicted: float, sampling: float, finite_size: float, *, relation: str = "≈",
+def agreement(measured: float, predicted: float, sampling: float, finite_size: float, *, relation: str = "≈",
             z: float = AGREEMENT_Z) -> Verdict:
     """Agreement of a measurement with a prediction (relation '≈') or with an upper bound (relation '<').
 
@@ -86,10 +86,10 @@ class Check:
 
     @property
     def verdict(self) -> Verdict:
-        return verdict(self.measured, self.predicted, self.sampling, self.finite_size, relation=self.relation)
+        return agreement(self.measured, self.predicted, self.sampling, self.finite_size, relation=self.relation)
 
 
-def table(checks) -> pd.DataFrame:
+def agreement_table(checks) -> pd.DataFrame:
     """The measured-against-predicted table: both errors and the verdict of every row."""
     rows = []
     for c in checks:

@@ -19,7 +19,7 @@ from . import checks
 from .random_features import Spectrum, Task, spectrum
 
 
-def schedule(shape: str, steps: int, decay_frac: float = 1.0) -> np.ndarray:
+def multipliers(shape: str, steps: int, decay_frac: float = 1.0) -> np.ndarray:
     """Learning-rate multiplier s(step) for step = 0..steps−1: SPEC §5's shapes (`schedules.shape`), no warmup."""
     if shape not in SCHEDULES:
         raise ValueError(f"unknown schedule {shape!r}; valid: {', '.join(SCHEDULES)}")
