@@ -32,3 +32,14 @@ def synthetic_ladder(sizes=(1e4, 2e4, 4e4, 8e4), seeds=(0, 1, 2, 3), gain=lambda
             const.append(pd.DataFrame({"run": f"c{P:g}-{s}", **common, "tau": tau_c, "loss": L_c}))
             decay.append(pd.DataFrame({"run": f"d{P:g}-{s}", **common, "tau": tau_d, "loss": L_d}))
     return pd.concat(decay, ignore_index=True), pd.concat(const, ignore_index=True)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Name the folder of the browser test's screenshots (tests/test_site.py), when it took any."""
+    from pathlib import Path
+
+    from supercollapse import paths
+
+    shots = Path(os.environ.get("SUPERCOLLAPSE_SCREENSHOTS") or paths.BUILD / "screenshots")
+    if shots.is_dir() and any(shots.glob("*.png")):
+        terminalreporter.write_line(f"screenshots of every built page (light, dark; 1400 and 420 px): {shots}")

@@ -5,7 +5,8 @@ tables sit on the dark page, not on a light box.
 Each page is opened through a copy that carries `CHECK` (a script that records console messages and, once the
 charts have rendered, writes what it measured into the DOM). `SUPERCOLLAPSE_SITE=DIR` checks an existing site
 (e.g. `_build/stage/_build/html` after `supercollapse build`) instead of building one at `smoke` scale;
-`SUPERCOLLAPSE_SCREENSHOTS=DIR` also saves a screenshot of every page at each width there, and in dark mode.
+Every check also saves a screenshot of the page (each width, and dark mode) into `SUPERCOLLAPSE_SCREENSHOTS`
+(default `_build/screenshots`); the suite's output names the folder.
 """
 import json
 import os
@@ -56,6 +57,13 @@ def built(tmp_path_factory):
     return site.build(scale="smoke", progress=False, stage_dir=tmp_path_factory.mktemp("stage"))
 
 
+def screenshot(name: str) -> str:
+    """The flag that saves the page's screenshot as `name`.png in the screenshots folder (taken in the same run)."""
+    shots = Path(os.environ.get("SUPERCOLLAPSE_SCREENSHOTS") or site.paths.BUILD / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    return f"--screenshot={shots.resolve() / name}.png"
+
+
 def chromium(page: Path, width: int, *extra):
     with tempfile.TemporaryDirectory() as profile:
         return subprocess.run([CHROMIUM, *FLAGS, f"--window-size={width},1800", f"--user-data-dir={profile}",
@@ -67,7 +75,7 @@ def measure(page: Path, width: int) -> dict:
     probe = page.with_name(f"_probe_{page.name}")
     probe.write_text(page.read_text().replace("<head>", "<head>" + CHECK, 1))
     try:
-        r = chromium(probe, width, "--dump-dom")
+        r = chromium(probe, width, "--dump-dom", screenshot(f"{page.stem}-{width}"))
     finally:
         probe.unlink()
     m = re.search(r'<pre id="sc-report">(.*?)</pre>', r.stdout, re.S)
@@ -104,7 +112,7 @@ def dark_report(page: Path, width: int = WIDTHS[0], css: bool = True) -> dict:
         text = re.sub(r'<link[^>]*supercollapse\.css[^>]*>', "", text)
     probe.write_text(text)
     try:
-        r = chromium(probe, width, "--dump-dom", *DARK)
+        r = chromium(probe, width, "--dump-dom", *DARK, screenshot(f"{page.stem}-{width}-dark"))
     finally:
         probe.unlink()
     m = re.search(r'<pre id="sc-dark">(.*?)</pre>', r.stdout, re.S)
@@ -183,7 +191,6 @@ def test_a_staged_page_says_how_long_it_executed_under_its_header(tmp_path):
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make browser)")
 def test_every_chart_draws_marks_and_fits_its_column_at_every_width(built):
-    shots = os.environ.get("SUPERCOLLAPSE_SCREENSHOTS")
     found, charts_seen = [], 0
     for page in sorted(built.parent.joinpath("book").glob("*.html")):
         for width in WIDTHS:
@@ -192,9 +199,6 @@ def test_every_chart_draws_marks_and_fits_its_column_at_every_width(built):
             charts_seen += len(report["charts"])
             if 'class="math' in page.read_text() and not report["math"]:
                 found.append(f"{page.name} at {width} px: MathJax did not typeset its formulas")
-            if shots:
-                Path(shots).mkdir(parents=True, exist_ok=True)
-                chromium(page, width, f"--screenshot={Path(shots) / f'{page.stem}-{width}.png'}")
     assert charts_seen > 0
     assert not found, "\n".join(found)
 
@@ -268,9 +272,6 @@ def test_in_dark_mode_charts_and_tables_sit_on_the_dark_page(built):
         report = dark_report(page)
         found += dark_problems(page.name, report)
         seen += len(report["charts"]) + len(report["tables"])
-        if shots := os.environ.get("SUPERCOLLAPSE_SCREENSHOTS"):
-            Path(shots).mkdir(parents=True, exist_ok=True)
-            chromium(page, WIDTHS[0], f"--screenshot={Path(shots) / f'{page.stem}-{WIDTHS[0]}-dark.png'}", *DARK)
     assert seen > 0
     assert not found, "\n".join(found)
 
