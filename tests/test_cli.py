@@ -330,19 +330,28 @@ def test_runs_curate_takes_its_flag_before_or_after_the_keys(tmp_path):
     assert_one_line_error(extra, 2, "unrecognized arguments: more")
 
 
-def test_runs_verify_and_repair_cover_checkpoints_pools_notebooks_and_fits(tmp_path):
+def test_runs_verify_and_repair_cover_checkpoints_pools_datasets_notebooks_and_fits(tmp_path):
     (tmp_path / "checkpoints" / "abcd").mkdir(parents=True)
     (tmp_path / "checkpoints" / "abcd" / "abcd.npz").write_bytes(b"PK\x03\x04 cut short")
     (tmp_path / "executed" / ".tmp-999999999-x").mkdir(parents=True)
     (tmp_path / "fits").mkdir()
     (tmp_path / "fits" / "horizon-x.json").write_text("{")
     (tmp_path / "pools" / "0123456789abcdef").mkdir(parents=True)  # no spec.json: not a pool of this code
+    datasets = tmp_path / "datasets"
+    for killed in (".tmp-999999999-dead_leaves16-x", ".chess.tmp-x"):  # a killed `data prepare`, by pid and before
+        (datasets / killed).mkdir(parents=True)
+        (datasets / killed / "train.bin").write_bytes(b"\x01")
+    (datasets / "tiny").mkdir()
+    (datasets / "tiny" / "train.bin").write_bytes(b"\x01\x02")
+    (datasets / "tiny" / "meta.json").write_text(json.dumps({"sha256": {"train.bin": "0" * 64}}))
     verify = cli("runs", "verify", cache=tmp_path)
     assert verify.returncode == 1 and "Traceback" not in verify.stderr, verify.stderr
     for line in (f"{tmp_path / 'checkpoints'}: 1 problems", "  abcd/abcd.npz: unreadable",
                  f"{tmp_path / 'executed'}: 1 problems", "  .tmp-999999999-x: an interrupted execution",
                  f"{tmp_path / 'fits'}: 1 problems", "  horizon-x.json: unreadable fit",
-                 f"{tmp_path / 'pools'}: 1 problems", "  0123456789abcdef: its spec.json is unreadable"):
+                 f"{tmp_path / 'pools'}: 1 problems", "  0123456789abcdef: its spec.json is unreadable",
+                 f"{datasets}: 3 problems", "  .tmp-999999999-dead_leaves16-x: an interrupted write",
+                 "  .chess.tmp-x: an interrupted write", "  tiny: train.bin missing or damaged"):
         assert line in verify.stdout, (line, verify.stdout)
     repair = cli("runs", "repair", cache=tmp_path)
     assert repair.returncode == 0 and "removed 1 damaged or interrupted files" in repair.stdout, repair.stderr

@@ -154,14 +154,16 @@ def cmd_runs(args):
 
 
 def _cache_problems():
-    """(folder, [(path, why)]) for the cache's derived files: checkpoints, data pools, executed notebooks, fits."""
+    """(folder, [(path, why)]) for the cache's derived files: checkpoints, data pools, token datasets, executed
+    notebooks, fits."""
     from . import study
     from .engine import checkpoint
-    from .engine.tasks import fourier
+    from .engine.tasks import chess, fourier
 
     cache = paths.cache_dir()
     return [(cache / "checkpoints", checkpoint.problems(cache / "checkpoints")),
             (cache / "pools", fourier.pool_problems(cache / "pools")),
+            (cache / "datasets", chess.dataset_problems(cache / "datasets")),
             (notebooks.executed_dir(), notebooks.executed_problems()),
             (study.fits_dir(), study.fit_problems())]
 
@@ -438,8 +440,8 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("runs", help="inspect the run store")
     p.add_argument("action", choices=("list", "show", "verify", "repair", "curate"),
-                   help="verify: check every stored run, checkpoint, data pool, executed notebook and fit; "
-                        "repair: delete what verify finds damaged or interrupted")
+                   help="verify: check every stored run, checkpoint, data pool, token dataset, executed notebook and "
+                        "fit; repair: delete what verify finds damaged or interrupted")
     p.add_argument("key", nargs="?", help="run key (show), or comma-separated keys (curate; default all)")
     p.add_argument("--allow-dirty", action="store_true",
                    help="curate: accept runs trained from uncommitted library code")

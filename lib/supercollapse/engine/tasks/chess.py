@@ -212,9 +212,34 @@ def sha256_file(path: str | Path) -> str:
 
 
 def temp_dir_for(out_dir: Path) -> Path:
-    """A fresh temporary folder beside ``out_dir`` (same file system, so ``publish`` is a rename)."""
+    """A fresh temporary folder beside ``out_dir`` (same file system, so ``publish`` is a rename), named by its
+    writer's pid (`paths.temp_prefix`) so that `dataset_problems` tells a killed write from one in progress."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.tmp-"))
+    return Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f"{paths.temp_prefix()}{out_dir.name}-"))
+
+
+def dataset_problems(root: Path) -> list[tuple[Path, str]]:
+    """(path, why) for the prepared datasets under `root`: interrupted writes, and datasets whose metadata is
+    unreadable or whose streams do not match the SHA-256 that `publish` recorded; a write in progress is neither."""
+    out = []
+    for d in sorted(root.iterdir()) if root.is_dir() else []:
+        if paths.is_stale_temp(d) or (d.name.startswith(".") and ".tmp-" in d.name):  # (the latter: named before
+            out.append((d, "an interrupted write (safe to delete)"))                # the writer's pid was in it)
+            continue
+        if d.name.startswith(paths.TMP_PREFIX):
+            continue
+        try:
+            want = json.loads((d / "meta.json").read_text())["sha256"]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            out.append((d, f"its meta.json is unreadable or has no sha256 ({type(e).__name__}); delete it and it is "
+                           "prepared again on first use"))
+            continue
+        bad = [name for name, digest in sorted(want.items())
+               if not (d / name).is_file() or sha256_file(d / name) != digest]
+        if bad:  # the whole folder: `runs repair` removes it, and an embedded dataset is prepared again on first use
+            out.append((d, f"{', '.join(bad)} missing or damaged (SHA-256 differs from meta.json); delete the folder "
+                           "and it is prepared again on first use"))
+    return out
 
 
 def publish(tmp: Path, out_dir: Path, meta: dict) -> Path:
