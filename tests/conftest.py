@@ -1,9 +1,11 @@
 import os
 import tempfile
+import time
 
 # Tests never touch the user's cache: one fresh cache for the whole session (set before any import of it).
 os.environ.setdefault("SUPERCOLLAPSE_CACHE", tempfile.mkdtemp(prefix="supercollapse-test-cache-"))
 os.environ.setdefault("SUPERCOLLAPSE_PROGRESS", "0")
+_STARTED = time.time()  # screenshots older than this session are not its own
 
 
 def synthetic_ladder(sizes=(1e4, 2e4, 4e4, 8e4), seeds=(0, 1, 2, 3), gain=lambda P: 0.2, steps=200, lr=1e-3,
@@ -41,5 +43,5 @@ def pytest_terminal_summary(terminalreporter):
     from supercollapse import paths
 
     shots = Path(os.environ.get("SUPERCOLLAPSE_SCREENSHOTS") or paths.BUILD / "screenshots")
-    if shots.is_dir() and any(shots.glob("*.png")):
+    if shots.is_dir() and any(f.stat().st_mtime >= _STARTED for f in shots.glob("*.png")):
         terminalreporter.write_line(f"screenshots of every built page (light, dark; 1400 and 420 px): {shots}")

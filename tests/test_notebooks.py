@@ -225,8 +225,11 @@ def test_variant_page_has_its_own_defaults_key_and_title(tmp_path, monkeypatch):
     nb = tmp_path / "x.ipynb"
     import jupytext
     jupytext.write(jupytext.read(base.path, fmt="md:myst"), nb, fmt="ipynb")
-    notebooks._tidy(nb, "", v.title)
-    assert jupytext.read(nb).cells[0].source.splitlines()[0] == "# Demo at gpu"
+    notebooks._tidy(nb, "", v.title, v.fixed)
+    cells = jupytext.read(nb).cells
+    assert cells[0].source.splitlines()[0] == "# Demo at gpu"
+    shown = next(c for c in cells if "parameters" in c.metadata.get("tags", [])).source
+    assert 'scale = "gpu"' in shown and "seeds = 5" in shown, shown  # the page shows the variant's own defaults
     (tmp_path / "variants.yml").write_text("bad:\n  source: 99_demo\n  parameters:\n    nonsense: 1\n")
     with pytest.raises(notebooks.ParameterError, match="variant bad sets nonsense, which 99_demo does not take"):
         notebooks.chapters()

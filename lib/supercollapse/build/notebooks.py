@@ -321,7 +321,7 @@ def execute(chapter: Chapter, params: dict, *, force: bool = False, progress: bo
                 os.environ.pop("SUPERCOLLAPSE_PROGRESS", None)
             else:
                 os.environ["SUPERCOLLAPSE_PROGRESS"] = env_before
-        _tidy(dst, changed_text(chapter, params), chapter.title)
+        _tidy(dst, changed_text(chapter, params), chapter.title, chapter.fixed)
         os.replace(dst, out)
     return out, True
 
@@ -336,9 +336,10 @@ def changed_text(chapter: Chapter, params: dict) -> str:
     return f"**Executed with parameters other than the chapter's defaults:** {shown}."
 
 
-def _tidy(path: Path, note: str = "", title: str | None = None) -> None:
+def _tidy(path: Path, note: str = "", title: str | None = None, fixed: tuple = ()) -> None:
     """Fold papermill's injected-parameters cell and put `note` (changed parameters) after it, as text; drop
-    progress bars (they went to the terminal); give a variant its `title` (the first heading's text)."""
+    progress bars (they went to the terminal); give a variant its `title` (the first heading's text) and show its
+    `fixed` parameters as the defaults of its parameters cell (a reader copies that cell to re-run the page)."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
@@ -347,6 +348,11 @@ def _tidy(path: Path, note: str = "", title: str | None = None) -> None:
         first.source = re.sub(r"^# .*$", lambda _: f"# {title}", first.source, count=1, flags=re.M)
     for i, cell in enumerate(list(nb.cells)):
         tags = cell.metadata.get("tags", [])
+        if "parameters" in tags:
+            for name, value in fixed:
+                shown = f'"{value}"' if isinstance(value, str) else repr(value)
+                cell.source = re.sub(rf"^{re.escape(name)}\s*=[^#\n]*?(\s*#.*)?$",
+                                     lambda m: f"{name} = {shown}{m.group(1) or ''}", cell.source, flags=re.M)
         if "injected-parameters" in tags:
             if "hide-input" not in tags:
                 cell.metadata["tags"] = tags + ["hide-input"]
