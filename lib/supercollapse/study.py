@@ -194,13 +194,14 @@ def headline_numbers(head: Headline) -> dict:
 
 def headline_findings(head: Headline) -> dict:
     """What the landing page claims per figure of [Q] from a `Headline`: the widths and the fewest seeds of any,
-    whether the fit of Fig. 1a put L0 at its bound (`collapse.L0_at_bound`, as chapter 11 says), the verdicts of `diagnose.verdict` on both schedules (None: Δ/σ̄
-    undefined), whether the fitted L0 collapses best of Fig. 2's offsets, and `decay_tighter_late`."""
+    whether the fit of Fig. 1a put L0 at its bound (`collapse.L0_at_bound`, as chapter 11 says), the verdicts of
+    `diagnose.verdict` on both schedules (None: Δ/σ̄ undefined), whether the fitted L0 collapses best of Fig. 2's
+    offsets, and `decay_tighter_late`."""
     s, verdict = head.schedules, diagnose.verdict
     d, c = s.decay.window_mean_ratio, s.constant.window_mean_ratio
     return {"widths": sorted(head.decay["D"].unique()), "seeds": head.decay.groupby("D")["seed"].nunique().min(),
-            "L0_at_bound": collapse.L0_at_bound(s.decay, head.decay), "decay": verdict(d) if math.isfinite(d) else None,
-            "constant": verdict(c) if math.isfinite(c) else None,
+            "L0_at_bound": collapse.L0_at_bound(s.decay, head.decay),
+            "decay": verdict(d) if math.isfinite(d) else None, "constant": verdict(c) if math.isfinite(c) else None,
             "fitted_L0_best": collapse.offset_choice(head.offsets).best == "L0",
             "decay_tighter_late": s.decay_tighter_late}
 

@@ -774,7 +774,7 @@ class ScheduleCollapse:
 
     @property
     def short_decay_starts(self) -> list[float]:
-        """Where the short decays begin, x = 1 − decay_frac, each value once, in increasing order."""
+        """Where the short decays begin, x = 1 − decay_frac, each value once (latest start first)."""
         return [1 - f for f in sorted(set(self.short_decays["decay_frac"]))]
 
     @property
